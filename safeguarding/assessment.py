@@ -1,0 +1,379 @@
+"""The risk assessment: from every turn so far, decide whether a person must take over.
+
+Reads the whole conversation, not only the last message: an age given in the
+first message and images mentioned in the third make an under-13 case at the
+third; coercion revealed in the fourth message escalates at the fourth.
+
+The outcome is a Decision: no handoff, offer a person, or an automatic handoff
+at level critical or high, with the SAFEGUARDING.md criteria that applied and
+the cues, quoted from the young person's own words, that showed them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from safeguarding.lexicon import Lexicon, load_lexicon
+from safeguarding.reader import Reading
+
+DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "data" / "safeguarding" / "policy.yml"
+
+NONE, OFFER, HANDOFF = "none", "offer", "handoff"
+CRITICAL, HIGH = "critical", "high"
+AGE_BANDS = ("under_13", "13_15", "16_17", "18_plus", "unknown")
+
+
+@dataclass(frozen=True)
+class AdviceGroup:
+    when: frozenset[str]
+    say: tuple[str, ...]
+    and_next: bool
+
+
+@dataclass(frozen=True)
+class Policy:
+    intent_criteria: dict[str, str]
+    intent_labels: dict[str, str]
+    intent_confidence: float
+    third_party_intents: frozenset[str]
+    critical_criteria: frozenset[str]
+    image_intents: frozenset[str]
+    question_intents: frozenset[str]
+    offer_intents: frozenset[str]
+    adult_involvement_cues: frozenset[str]
+    grooming_signs: frozenset[str]
+    grooming_contacts: frozenset[str]
+    handoff_advice: tuple[AdviceGroup, ...]
+
+
+def advice_for(groups: Sequence[AdviceGroup], causes: Sequence[str]) -> list[str]:
+    """The responses to give with a handoff caused by these cues, intents and criteria."""
+    matching = [group for group in groups if group.when & set(causes)]
+    chosen = matching[:1]
+    if chosen and chosen[0].and_next and len(matching) > 1:
+        chosen.append(matching[1])
+    return [response for group in chosen for response in group.say]
+
+
+@cache
+def load_policy(path: Path = DEFAULT_POLICY_PATH) -> Policy:
+    with open(path, encoding="utf-8") as stream:
+        data = yaml.safe_load(stream)
+    return Policy(
+        intent_criteria={intent: entry["criterion"] for intent, entry in data["intent_criteria"].items()},
+        intent_labels={intent: entry["label"] for intent, entry in data["intent_criteria"].items()},
+        intent_confidence=float(data["intent_confidence"]),
+        third_party_intents=frozenset(data["third_party_intents"]),
+        critical_criteria=frozenset(data["critical_criteria"]),
+        image_intents=frozenset(data["image_intents"]),
+        question_intents=frozenset(data["question_intents"]),
+        offer_intents=frozenset(data["offer_intents"]),
+        adult_involvement_cues=frozenset(data["adult_involvement_cues"]),
+        grooming_signs=frozenset(data["grooming_signs"]),
+        grooming_contacts=frozenset(data["grooming_contacts"]),
+        handoff_advice=tuple(
+            AdviceGroup(frozenset(group["when"]), tuple(group["say"]), bool(group.get("and_next", False)))
+            for group in data["handoff_advice"]
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What one of the young person's messages told us."""
+
+    reading: Reading
+    text: str = ""
+    intent: str | None = None
+    confidence: float = 0.0
+    # An age band chosen from the bot's buttons, or "declined".
+    stated_age_band: str | None = None
+
+
+@dataclass(frozen=True)
+class Evidence:
+    label: str
+    quote: str
+    turn: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "quote": self.quote, "turn": self.turn}
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str = NONE
+    level: str | None = None
+    criteria: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    offer_reasons: tuple[str, ...] = ()
+    age_band: str = "unknown"
+    nation: str | None = None
+
+    @property
+    def hands_off(self) -> bool:
+        return self.action == HANDOFF
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "level": self.level,
+            "criteria": list(self.criteria),
+            "evidence": [item.to_dict() for item in self.evidence],
+            "offer_reasons": list(self.offer_reasons),
+            "age_band": self.age_band,
+            "nation": self.nation,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Decision:
+        return cls(
+            action=data.get("action", NONE),
+            level=data.get("level"),
+            criteria=tuple(data.get("criteria", ())),
+            evidence=tuple(Evidence(**item) for item in data.get("evidence", ())),
+            offer_reasons=tuple(data.get("offer_reasons", ())),
+            age_band=data.get("age_band", "unknown"),
+            nation=data.get("nation"),
+        )
+
+
+def _excerpt(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def age_band_for(age: int | None) -> str:
+    if age is None:
+        return "unknown"
+    if age < 13:
+        return "under_13"
+    if age < 16:
+        return "13_15"
+    if age < 18:
+        return "16_17"
+    return "18_plus"
+
+
+@dataclass
+class _Findings:
+    evidence: dict[str, list[Evidence]] = field(default_factory=dict)
+
+    def add(self, criterion: str, *items: Evidence) -> None:
+        self.evidence.setdefault(criterion, []).extend(items)
+
+
+class Assessor:
+    def __init__(self, lexicon: Lexicon | None = None, policy: Policy | None = None) -> None:
+        self.lexicon = lexicon or load_lexicon()
+        self.policy = policy or load_policy()
+
+    def assess(self, turns: Sequence[Turn], *, since: int = 0) -> Decision:
+        """Decide on the conversation so far.
+
+        ``since`` is the number of turns a previous handoff already covered: a
+        criterion leads to a new handoff only with evidence from a later turn,
+        while facts such as ages and who is involved carry over from the start.
+        """
+        nation = next((t.reading.nation for t in reversed(turns) if t.reading.nation), None)
+        own_age = self._own_age(turns, nation)
+        age_band = self._age_band(turns, own_age)
+        findings = _Findings()
+        for index, turn in enumerate(turns):
+            self._direct_criteria(index, turn, findings)
+        self._combined_criteria(turns, own_age, nation, findings)
+
+        if age_band == "18_plus":
+            # An adult talking about their own adult life: still a handoff on danger,
+            # never "an adult is involved".
+            findings.evidence.pop("adult_involved", None)
+        criteria = {
+            criterion: items
+            for criterion, items in findings.evidence.items()
+            if any(item.turn >= since for item in items)
+        }
+        about_someone_else = [
+            Evidence("about someone else", "", index)
+            for index, turn in enumerate(turns)
+            if turn.reading.third_party
+            or (turn.intent in self.policy.third_party_intents and turn.confidence >= self.policy.intent_confidence)
+        ]
+        if criteria and about_someone_else:
+            criteria["someone_else"] = about_someone_else
+
+        if criteria:
+            ordered = tuple(sorted(criteria))
+            level = CRITICAL if self._critical(turns, criteria) else HIGH
+            evidence = tuple(
+                sorted({item for items in criteria.values() for item in items if item.quote}, key=lambda e: e.turn)
+            )
+            return Decision(HANDOFF, level, ordered, evidence, (), age_band, nation)
+        offers = self._latest_offers(turns)
+        if offers:
+            return Decision(OFFER, None, (), (), offers, age_band, nation)
+        return Decision(NONE, None, (), (), (), age_band, nation)
+
+    # --- criteria met by one message ------------------------------------------
+
+    def _direct_criteria(self, index: int, turn: Turn, findings: _Findings) -> None:
+        cues = turn.reading.cues
+        for cue in cues:
+            if cue.criterion and cue.asserted:
+                findings.add(cue.criterion, Evidence(self.lexicon.cues[cue.name].label, cue.quote, index))
+        criterion = self.policy.intent_criteria.get(turn.intent or "")
+        if not criterion or turn.confidence < self.policy.intent_confidence:
+            return
+        asserted = [c for c in cues if c.criterion and c.asserted]
+        held_back = [c for c in cues if c.criterion and not c.asserted]
+        if asserted:
+            findings.add(criterion, *(Evidence(self.lexicon.cues[c.name].label, c.quote, index) for c in asserted))
+        elif turn.reading.hypothetical or held_back:
+            # "What if someone threatened..." or "no one is forcing me": answer, and
+            # (for a hypothetical) offer a person, but do not hand over.
+            return
+        else:
+            findings.add(criterion, Evidence(self.policy.intent_labels[turn.intent], _excerpt(turn.text), index))
+
+    # --- criteria met by the conversation as a whole --------------------------
+
+    def _combined_criteria(
+        self, turns: Sequence[Turn], own_age: int | None, nation: str | None, findings: _Findings
+    ) -> None:
+        context = self._asserted_context(turns)
+        images = self._image_involvement(turns)
+
+        adults = list(context.get("adult", []))
+        adults += [
+            Evidence("an adult", str(age), index)
+            for index, turn in enumerate(turns)
+            for age in turn.reading.other_ages
+            if age >= 18
+        ]
+        involvement = [item for cue in self.policy.adult_involvement_cues for item in context.get(cue, [])] + images
+        if adults and involvement:
+            findings.add("adult_involved", *adults, *involvement)
+
+        if context.get("threat_word") and images:
+            findings.add("coercion", *context["threat_word"], *images)
+
+        direct_grooming = set(findings.evidence) & {"grooming"}
+        signs = {cue: context[cue] for cue in self.policy.grooming_signs if cue in context}
+        contacts = [item for cue in self.policy.grooming_contacts for item in context.get(cue, [])]
+        if not direct_grooming and signs and (contacts or len(signs) >= 2):
+            findings.add("grooming", *(item for items in signs.values() for item in items), *contacts)
+
+        young = self._under_13_ages(turns, own_age, nation)
+        if young and images:
+            findings.add("under_13", *young, *images)
+
+    def _asserted_context(self, turns: Sequence[Turn]) -> dict[str, list[Evidence]]:
+        context: dict[str, list[Evidence]] = {}
+        for index, turn in enumerate(turns):
+            for cue in turn.reading.cues:
+                if cue.asserted:
+                    context.setdefault(cue.name, []).append(
+                        Evidence(self.lexicon.cues[cue.name].label, cue.quote, index)
+                    )
+        return context
+
+    def _image_involvement(self, turns: Sequence[Turn]) -> list[Evidence]:
+        found = []
+        for index, turn in enumerate(turns):
+            if turn.intent in self.policy.image_intents and turn.confidence >= self.policy.intent_confidence:
+                found.append(Evidence("images", "", index))
+            if turn.intent in self.policy.question_intents:
+                continue
+            found += [
+                Evidence("images", cue.quote, index)
+                for cue in turn.reading.cues
+                if cue.name == "image" and cue.asserted
+            ]
+        return found
+
+    def _under_13_ages(self, turns: Sequence[Turn], own_age: int | None, nation: str | None) -> list[Evidence]:
+        young = []
+        if own_age is not None and own_age < 13:
+            young.append(Evidence("under 13", str(own_age), self._turn_stating_own_age(turns)))
+        for index, turn in enumerate(turns):
+            if turn.stated_age_band == "under_13":
+                young.append(Evidence("under 13", "under 13", index))
+            ages = (
+                list(turn.reading.other_ages)
+                + list(turn.reading.third_party_ages)
+                + [age for year in turn.reading.other_school_years if (age := self._school_year_age(year, nation))]
+            )
+            young += [Evidence("under 13", str(age), index) for age in ages if age < 13]
+        return young
+
+    # --- ages -----------------------------------------------------------------
+
+    def _own_age(self, turns: Sequence[Turn], nation: str | None) -> int | None:
+        for turn in reversed(turns):
+            if turn.reading.own_age is not None:
+                return turn.reading.own_age
+        for turn in reversed(turns):
+            if turn.reading.own_school_year:
+                return self._school_year_age(turn.reading.own_school_year, nation)
+        return None
+
+    @staticmethod
+    def _turn_stating_own_age(turns: Sequence[Turn]) -> int:
+        return next(
+            (
+                i
+                for i in range(len(turns) - 1, -1, -1)
+                if turns[i].reading.own_age is not None or turns[i].reading.own_school_year
+            ),
+            0,
+        )
+
+    def _age_band(self, turns: Sequence[Turn], own_age: int | None) -> str:
+        for turn in reversed(turns):
+            if turn.reading.own_age is not None:
+                return age_band_for(turn.reading.own_age)
+            if turn.stated_age_band in AGE_BANDS:
+                return turn.stated_age_band
+        return age_band_for(own_age)
+
+    def _school_year_age(self, year: str, nation: str | None) -> int | None:
+        """The youngest age in a school year, so an under-13 is never taken for older."""
+        rules = self.lexicon.ages
+        kind, number = year[0], int(year[1:])
+        if kind == "s":
+            return rules.scottish_secondary_offset + number if 1 <= number <= 6 else None
+        if kind == "p":
+            return rules.scottish_primary_offset + number if 1 <= number <= 7 else None
+        if not 1 <= number <= 14:
+            return None
+        offset = rules.school_year_offset.get(nation or "", rules.school_year_offset["default"])
+        return offset + number
+
+    # --- triage -----------------------------------------------------------------
+
+    def _critical(self, turns: Sequence[Turn], criteria: dict[str, list[Evidence]]) -> bool:
+        if set(criteria) & self.policy.critical_criteria:
+            return True
+        critical_labels = {cue.label for cue in self.lexicon.cues.values() if cue.critical}
+        return any(item.label in critical_labels for items in criteria.values() for item in items)
+
+    def _latest_offers(self, turns: Sequence[Turn]) -> tuple[str, ...]:
+        """Reasons to offer a person, from the latest message only."""
+        if not turns:
+            return ()
+        latest = turns[-1]
+        reasons = []
+        if any(cue.criterion and cue.polarity == "hypothetical" for cue in latest.reading.cues):
+            reasons.append("hypothetical")
+        if latest.intent in self.policy.intent_criteria and latest.reading.hypothetical:
+            reasons.append("hypothetical")
+        if latest.reading.asserted("distress"):
+            reasons.append("distress")
+        if latest.intent in self.policy.offer_intents:
+            # The dialogue for this intent offers a person already.
+            return ()
+        return tuple(dict.fromkeys(reasons))

@@ -1,0 +1,127 @@
+"""The risk assessment over whole conversations (SAFEGUARDING.md, "When the bot must hand over")."""
+
+from safeguarding.assessment import CRITICAL, HANDOFF, HIGH, NONE, OFFER, Assessor, Turn, advice_for, load_policy
+from safeguarding.reader import MessageReader
+
+
+def decide(reader: MessageReader, assessor: Assessor, *texts: str, intents=(), since: int = 0):
+    turns = []
+    for index, text in enumerate(texts):
+        intent, confidence = intents[index] if index < len(intents) else (None, 0.0)
+        turns.append(Turn(reader.read(text), text=text, intent=intent, confidence=confidence))
+    return assessor.assess(turns, since=since)
+
+
+def first_handoff(reader, assessor, *texts):
+    for turn in range(1, len(texts) + 1):
+        if decide(reader, assessor, *texts[:turn]).hands_off:
+            return turn
+    return None
+
+
+def test_coercion_in_the_fourth_message_escalates_at_the_fourth(reader, assessor) -> None:
+    texts = [
+        "hiya",
+        "can i ask something",
+        "theres this boy ive been talking to",
+        "he says hell send my pics to everyone if i dont send more",
+    ]
+    assert first_handoff(reader, assessor, *texts) == 4
+    decision = decide(reader, assessor, *texts)
+    assert decision.level == HIGH and "coercion" in decision.criteria
+    assert any("send more" in item.quote for item in decision.evidence)
+
+
+def test_the_classic_failure_never_happens(reader, assessor) -> None:
+    decision = decide(reader, assessor, "I'm being forced to have sex and I'm only 12")
+    assert decision.action == HANDOFF
+    assert decision.level == CRITICAL
+    assert decision.age_band == "under_13"
+
+
+def test_an_age_in_one_message_and_images_in_another_make_an_under_13_case(reader, assessor) -> None:
+    texts = ["im 11", "whats up", "a boy in my class sent me a nude pic"]
+    assert first_handoff(reader, assessor, *texts) == 3
+    assert "under_13" in decide(reader, assessor, *texts).criteria
+
+
+def test_a_sibling_under_13_with_images_is_someone_else_under_13(reader, assessor) -> None:
+    decision = decide(reader, assessor, "my brother is 10", "someone on fortnite keeps asking him for pics")
+    assert decision.hands_off
+    assert {"under_13", "someone_else"} <= set(decision.criteria)
+
+
+def test_an_adult_partner_is_an_adult_involved(reader, assessor) -> None:
+    decision = decide(reader, assessor, "me and my boyfriend have been together 2 months", "im 15 and hes 23")
+    assert decision.hands_off and "adult_involved" in decision.criteria
+
+
+def test_gifts_and_flattery_from_someone_online_are_grooming(reader, assessor) -> None:
+    decision = decide(
+        reader,
+        assessor,
+        "theres a lad i met on discord",
+        "he keeps buying me skins and says im so mature",
+    )
+    assert decision.hands_off and "grooming" in decision.criteria
+
+
+def test_self_harm_is_critical(reader, assessor) -> None:
+    decision = decide(reader, assessor, "my pic got leaked", "i just want to disappear tbh")
+    assert decision.level == CRITICAL and "immediate_risk" in decision.criteria
+
+
+def test_negations_do_not_escalate(reader, assessor) -> None:
+    decision = decide(
+        reader,
+        assessor,
+        "nobody is pressuring me or threatening me, me and my gf are both 16 and i just want to know the law",
+    )
+    assert decision.action == NONE
+
+
+def test_a_hypothetical_is_answered_with_an_offer(reader, assessor) -> None:
+    decision = decide(reader, assessor, "what would you do if someone threatened to leak your pics?")
+    assert decision.action == OFFER and "hypothetical" in decision.offer_reasons
+
+
+def test_an_adult_asking_about_their_own_images_is_not_a_child_case(reader, assessor) -> None:
+    assert (
+        decide(reader, assessor, "im 22 and my ex who is 25 has pics of me, how do i get them removed").action == NONE
+    )
+
+
+def test_an_adult_user_in_danger_still_reaches_a_person(reader, assessor) -> None:
+    decision = decide(reader, assessor, "im 19 and he says hell post my pics unless i pay him")
+    assert decision.hands_off and decision.age_band == "18_plus"
+
+
+def test_a_confident_disclosure_intent_escalates_without_cues(reader, assessor) -> None:
+    decision = decide(reader, assessor, "he knows i cant say no to him", intents=[("disclose_pressure", 0.95)])
+    assert decision.hands_off and decision.criteria == ("coercion",)
+    assert decision.evidence[0].quote == "he knows i cant say no to him"
+
+
+def test_an_unsure_or_negated_intent_does_not(reader, assessor) -> None:
+    assert not decide(reader, assessor, "he knows i cant say no", intents=[("disclose_pressure", 0.4)]).hands_off
+    assert not decide(
+        reader, assessor, "no one is forcing me i promise", intents=[("disclose_pressure", 0.95)]
+    ).hands_off
+
+
+def test_after_a_closed_case_only_something_new_hands_over_again(reader, assessor) -> None:
+    texts = ["hes blackmailing me for money", "thanks for the help earlier", "ok"]
+    assert not decide(reader, assessor, *texts, since=1).hands_off
+    texts.append("now hes saying hell come to my house, hes outside my house")
+    decision = decide(reader, assessor, *texts, since=1)
+    assert decision.hands_off and decision.level == CRITICAL
+
+
+def test_advice_comes_from_the_first_matching_group_and_999_comes_first() -> None:
+    groups = load_policy().handoff_advice
+    assert advice_for(groups, ["money_demand", "threat"]) == [
+        "utter_advice_sextortion",
+        "utter_advice_sextortion_report",
+    ]
+    assert advice_for(groups, ["suicide", "money_demand"])[0] == "utter_advice_immediate_risk"
+    assert "utter_advice_sextortion" in advice_for(groups, ["suicide", "money_demand"])

@@ -1,0 +1,72 @@
+import pytest
+
+from safeguarding.lexicon import LexiconError, load_lexicon, parse_lexicon
+
+
+def test_compiles_the_pattern_syntax() -> None:
+    lexicon = load_lexicon()
+    [pattern] = lexicon.compile("~threaten me|us _{0,2} @image?")
+    assert pattern[0] == {"LEMMA": {"IN": ["threaten"]}}
+    assert pattern[1] == {"NORM": {"IN": ["me", "us"]}}
+    assert pattern[2] == {"OP": "{0,2}"}
+    assert pattern[3]["OP"] == "?" and "pic" in pattern[3]["LEMMA"]["IN"]
+
+
+def test_mixed_alternatives_expand_into_several_patterns() -> None:
+    patterns = load_lexicon().compile("i am #|/^\\d+yo$/")
+    assert [p[2] for p in patterns] == [{"LIKE_NUM": True}, {"TEXT": {"REGEX": "^\\d+yo$"}}]
+
+
+def test_every_cue_has_a_known_criterion() -> None:
+    criteria = {"adult_involved", "coercion", "grooming", "under_13", "immediate_risk", "someone_else", None}
+    assert {cue.criterion for cue in load_lexicon().cues.values()} <= criteria
+
+
+def _minimal(**overrides):
+    data = {
+        "word_sets": {},
+        "cues": {"x": {"label": "x", "patterns": ["hello"]}},
+        "markers": {},
+        "negation": {
+            "negators": ["not"],
+            "window": 3,
+            "double_negation_breakers": [],
+            "answer_verbs": [],
+            "coordinators": [],
+            "clause_breaks": [],
+        },
+        "ages": {
+            "number_words": {},
+            "units_after": [],
+            "school_year_offset": {"default": 4},
+            "scottish_secondary_offset": 10,
+            "scottish_primary_offset": 3,
+        },
+        "nations": {},
+        "platforms": {},
+    }
+    data.update(overrides)
+    return data
+
+
+def test_a_typo_fails_when_the_lexicon_loads() -> None:
+    with pytest.raises(LexiconError, match="unknown word set"):
+        parse_lexicon(_minimal(cues={"x": {"label": "x", "patterns": ["@nosuchset"]}}))
+    with pytest.raises(LexiconError, match="bad regular expression"):
+        parse_lexicon(_minimal(cues={"x": {"label": "x", "patterns": ["/([/"]}}))
+
+
+def test_a_bare_yaml_boolean_in_a_word_list_is_refused() -> None:
+    with pytest.raises(LexiconError, match="boolean"):
+        parse_lexicon(
+            _minimal(
+                negation={
+                    "negators": [False],
+                    "window": 3,
+                    "double_negation_breakers": [],
+                    "coordinators": [],
+                    "answer_verbs": [],
+                    "clause_breaks": [],
+                }
+            )
+        )

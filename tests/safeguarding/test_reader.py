@@ -1,0 +1,132 @@
+"""The message reader: risk cues, negation and hypothetical scope, and stated facts.
+
+Runs in both environments (spaCy 3.4 under Rasa, current spaCy in the app), since
+both read messages with it.
+"""
+
+import pytest
+
+from safeguarding.reader import ASSERTED, HYPOTHETICAL, NEGATED, MessageReader
+
+
+def polarities(reader: MessageReader, text: str, cue: str) -> set[str]:
+    return {c.polarity for c in reader.read(text).cues if c.name == cue}
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("hes saying hell post my nudes unless i send £50", "threat_to_share"),
+        ("she said shes gonna send the pics to my whole year if i block her", "threat_to_share"),
+        ("he keeps threatening me", "threat"),
+        ("some guy wants 200 quid or my family sees everything", "money_demand"),
+        ("now he wants more pics", "image_demand"),
+        ("my bf wont stop asking for nudes even tho i said no", "pressure"),
+        ("he said if i loved him i would", "pressure"),
+        ("hes making me send photos every day", "forced"),
+        ("i want to kms", "suicide"),
+        ("i dont want to be alive anymore", "suicide"),
+        ("ive been cutting myself again", "self_harm"),
+        ("hes outside my house right now", "danger_now"),
+        ("he said its our secret and not to tell my mum", "secrecy"),
+        ("he offered me robux if i sent a pic", "gifts_for_images"),
+    ],
+)
+def test_finds_asserted_cues(reader: MessageReader, text: str, cue: str) -> None:
+    assert ASSERTED in polarities(reader, text, cue)
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("no one is forcing me to do anything", "forced"),
+        ("he didnt threaten me", "threat"),
+        ("nobodys blackmailing me lol", "threat"),
+        ("im not in any danger", "danger_now"),
+        ("im not thinking of hurting myself", "self_harm"),
+    ],
+)
+def test_negation_scope(reader: MessageReader, text: str, cue: str) -> None:
+    assert polarities(reader, text, cue) == {NEGATED}
+
+
+def test_a_negated_stop_is_no_negation(reader: MessageReader) -> None:
+    assert polarities(reader, "he won't stop asking me to send pics", "pressure") == {ASSERTED}
+    assert polarities(reader, "i cant stop thinking about killing myself", "suicide") == {ASSERTED}
+
+
+def test_said_no_is_an_answer_not_a_negation(reader: MessageReader) -> None:
+    assert ASSERTED in polarities(reader, "i said no he kept asking for pics", "pressure")
+
+
+def test_hypothetical_framing(reader: MessageReader) -> None:
+    reading = reader.read("what would happen if someone threatened to share a pic of you?")
+    assert reading.hypothetical
+    assert polarities(reader, "what would happen if someone threatened to share a pic of you?", "threat") == {
+        HYPOTHETICAL
+    }
+
+
+def test_a_real_threat_before_a_question_stays_real(reader: MessageReader) -> None:
+    text = "hes threatening to post my pics. what if he actually does it"
+    assert ASSERTED in polarities(reader, text, "threat")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "this revision is literally killing me",
+        "my mum would kill me if she found out",
+        "im dead 💀 that video is so funny",
+        "can you keep this a secret from my parents",
+        "should i tell a teacher about it",
+    ],
+)
+def test_idioms_and_help_seeking_are_not_cues(reader: MessageReader, text: str) -> None:
+    reading = reader.read(text)
+    assert [c.name for c in reading.cues if c.criterion and c.asserted] == []
+    assert not reading.asserted("adult")
+
+
+@pytest.mark.parametrize(
+    ("text", "own", "others"),
+    [
+        ("im 14 and hes 19", 14, (19,)),
+        ("i'm fourteen", 14, ()),
+        ("15", 15, ()),
+        ("were both 16", 16, (16,)),
+        ("I'm nearly 13", 12, ()),
+        ("a man who is 24 messaged me", None, (24,)),
+        ("a guy in his 30s", None, (30,)),
+        ("im 15 mins away", None, ()),
+    ],
+)
+def test_ages(reader: MessageReader, text: str, own: int | None, others: tuple[int, ...]) -> None:
+    reading = reader.read(text)
+    assert reading.own_age == own
+    assert reading.other_ages == others
+
+
+def test_a_sibling_age_is_a_third_party_age(reader: MessageReader) -> None:
+    reading = reader.read("my little sister is 11")
+    assert reading.third_party_ages == (11,)
+    assert reading.third_party
+    assert reading.other_ages == ()
+
+
+def test_school_years_nation_and_platform(reader: MessageReader) -> None:
+    reading = reader.read("im in year 8 and i live in belfast, he added me on snapchat")
+    assert reading.own_school_year == "y8"
+    assert reading.nation == "northern_ireland"
+    assert "snapchat" in reading.platforms
+
+
+def test_longest_nation_wins(reader: MessageReader) -> None:
+    assert reader.read("i live in northern ireland").nation == "northern_ireland"
+    assert reader.read("i live in ireland").nation == "outside_uk"
+
+
+def test_quotes_come_from_the_original_text(reader: MessageReader) -> None:
+    text = "He’s THREATENING to post them"
+    cue = next(c for c in reader.read(text).cues if c.name == "threat")
+    assert text[cue.start : cue.end] == cue.quote == "THREATENING to"
