@@ -1,0 +1,51 @@
+"""The young person's turns so far, as the risk assessment reads them, from a Rasa tracker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rasa_sdk import Tracker
+
+from safeguarding.assessment import Assessor, Turn
+from safeguarding.entities import from_entities
+from safeguarding.lexicon import Lexicon, load_lexicon
+
+
+@dataclass(frozen=True)
+class ConversationSoFar:
+    turns: list[Turn]
+    # Turns that a handoff, now ended, already dealt with.
+    covered_by_handoff: int
+
+
+@lru_cache(maxsize=1)
+def assessor() -> Assessor:
+    return Assessor(load_lexicon())
+
+
+def read_conversation(tracker: Tracker, lexicon: Lexicon | None = None) -> ConversationSoFar:
+    lexicon = lexicon or load_lexicon()
+    turns: list[Turn] = []
+    covered = 0
+    for event in tracker.events:
+        kind = event.get("event")
+        if kind == "resume":
+            covered = len(turns)
+        elif kind == "user":
+            parse = event.get("parse_data") or {}
+            text = event.get("text") or ""
+            intent = parse.get("intent") or {}
+            entities = parse.get("entities") or []
+            turns.append(
+                Turn(
+                    reading=from_entities(text, entities, lexicon),
+                    text=text,
+                    intent=intent.get("name"),
+                    confidence=float(intent.get("confidence") or 0.0),
+                    stated_age_band=next(
+                        (str(e.get("value")) for e in entities if e.get("entity") == "age_band"), None
+                    ),
+                )
+            )
+    return ConversationSoFar(turns, covered)
