@@ -1,0 +1,1 @@
+"""The application: teen-facing gateway and widget, helpline console, moderation, storage."""

@@ -1,0 +1,61 @@
+"""The application: the only part of the service exposed to the web."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import anyio.to_thread
+from fastapi import FastAPI
+
+from bot import health
+from bot.content import load_content
+from bot.conversation import views as conversation_views
+from bot.database import session_factory
+from bot.dialogue.flows import DialogueWorker
+from bot.dialogue.rasa import RasaClient
+from bot.dialogue.safety_net import SafetyNet
+from bot.errors import install_error_handlers
+from bot.notify import make_notifier
+from bot.services import Services
+from bot.settings import Settings, get_settings
+from bot.web import views as web_views
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    services = Services(
+        settings=settings,
+        sessions=session_factory(settings.database_url),
+        notifier=make_notifier(settings.redis_url),
+        rasa=RasaClient(settings.rasa_url, settings.rasa_token, settings.actions_url, settings.rasa_timeout_seconds),
+        content=load_content(settings.content_dir),
+    )
+    safety_net = SafetyNet()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await services.notifier.start()
+        await anyio.to_thread.run_sync(safety_net.warm_up)
+        app.state.dialogue.start()
+        yield
+        await app.state.dialogue.stop()
+        await services.rasa.close()
+        await services.notifier.stop()
+
+    app = FastAPI(
+        title="Youth image-sharing helpline chatbot",
+        version="1.0",
+        summary="Teen-facing chat API, helpline console and moderation.",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.dialogue = DialogueWorker(services, safety_net)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(conversation_views.router)
+    app.include_router(web_views.router)
+    return app

@@ -1,0 +1,1 @@
+"""Conversations with young people and their ordered event log."""

@@ -1,0 +1,170 @@
+"""Service functions for conversations: each takes the session as a keyword and does one thing."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bot.conversation.models import Conversation, ConversationStatus, Event, EventType
+from bot.database import utcnow
+
+
+class ConversationNotFound(Exception):
+    pass
+
+
+class NotAuthorised(Exception):
+    pass
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create(*, session: Session) -> tuple[Conversation, str]:
+    """A new conversation and the bearer token that alone can read or write it."""
+    token = secrets.token_urlsafe(32)
+    conversation = Conversation(id=secrets.token_hex(16), token_hash=_hash_token(token))
+    session.add(conversation)
+    session.flush()
+    return conversation, token
+
+
+def get(conversation_id: str, *, session: Session) -> Conversation:
+    conversation = session.get(Conversation, conversation_id)
+    if conversation is None:
+        raise ConversationNotFound(conversation_id)
+    return conversation
+
+
+def get_or_none(conversation_id: str, *, session: Session) -> Conversation | None:
+    return session.get(Conversation, conversation_id)
+
+
+def authorise(conversation_id: str, token: str | None, *, session: Session) -> Conversation:
+    conversation = get(conversation_id, session=session)
+    if not token or not hmac.compare_digest(conversation.token_hash, _hash_token(token)):
+        raise NotAuthorised(conversation_id)
+    return conversation
+
+
+def append_event(
+    conversation_id: str,
+    event_type: EventType,
+    payload: dict[str, Any],
+    *,
+    session: Session,
+    client_message_id: str | None = None,
+    awaiting_dialogue: bool = False,
+) -> Event:
+    """Store an event with the conversation's next sequence number."""
+    seq = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(last_seq=Conversation.last_seq + 1, last_activity_at=utcnow())
+        .returning(Conversation.last_seq)
+    ).scalar_one()
+    event = Event(
+        conversation_id=conversation_id,
+        seq=seq,
+        type=event_type.value,
+        payload=payload,
+        client_message_id=client_message_id,
+        awaiting_dialogue=awaiting_dialogue,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def find_by_client_message_id(conversation_id: str, client_message_id: str, *, session: Session) -> Event | None:
+    return session.scalars(
+        select(Event).where(Event.conversation_id == conversation_id, Event.client_message_id == client_message_id)
+    ).first()
+
+
+def events_after(conversation_id: str, after: int, *, session: Session, limit: int = 500) -> Sequence[Event]:
+    return session.scalars(
+        select(Event)
+        .where(Event.conversation_id == conversation_id, Event.seq > after)
+        .order_by(Event.seq)
+        .limit(limit)
+    ).all()
+
+
+def current_status(conversation_id: str, *, session: Session) -> str:
+    return get(conversation_id, session=session).status
+
+
+def user_messages_up_to(conversation_id: str, seq: int, *, session: Session) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(
+                Event.conversation_id == conversation_id,
+                Event.type == EventType.USER_MESSAGE.value,
+                Event.seq <= seq,
+            )
+        )
+        or 0
+    )
+
+
+def public_events_after(conversation_id: str, after: int, *, session: Session) -> list[dict[str, Any]]:
+    return [event.as_public_dict() for event in events_after(conversation_id, after, session=session)]
+
+
+def offered_button_payloads(conversation_id: str, *, session: Session) -> set[str]:
+    """The payloads of the buttons on the bot's latest message that had buttons."""
+    payloads = session.scalars(
+        select(Event.payload)
+        .where(Event.conversation_id == conversation_id, Event.type == EventType.BOT_MESSAGE.value)
+        .order_by(Event.seq.desc())
+        .limit(10)
+    )
+    for payload in payloads:
+        if payload.get("buttons"):
+            return {button["payload"] for button in payload["buttons"]}
+    return set()
+
+
+def set_status(conversation_id: str, status: ConversationStatus, *, session: Session) -> Event | None:
+    """Change the status; the change is itself an event, so clients see it in order."""
+    conversation = get(conversation_id, session=session)
+    if conversation.status == status.value:
+        return None
+    conversation.status = status.value
+    return append_event(conversation_id, EventType.STATUS, {"status": status.value}, session=session)
+
+
+def messages_awaiting_dialogue(conversation_id: str, *, session: Session) -> Sequence[Event]:
+    return session.scalars(
+        select(Event)
+        .where(Event.conversation_id == conversation_id, Event.awaiting_dialogue.is_(True))
+        .order_by(Event.seq)
+    ).all()
+
+
+def conversations_awaiting_dialogue(*, session: Session) -> Sequence[str]:
+    return session.scalars(select(Event.conversation_id).where(Event.awaiting_dialogue.is_(True)).distinct()).all()
+
+
+def mark_handled(event_id: int, *, session: Session) -> None:
+    session.execute(update(Event).where(Event.id == event_id).values(awaiting_dialogue=False))
+
+
+def user_texts(conversation_id: str, *, session: Session) -> list[str]:
+    """The young person's messages so far, oldest first."""
+    payloads = session.scalars(
+        select(Event.payload)
+        .where(Event.conversation_id == conversation_id, Event.type == EventType.USER_MESSAGE.value)
+        .order_by(Event.seq)
+    )
+    return [payload["text"] for payload in payloads]

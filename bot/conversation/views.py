@@ -1,0 +1,181 @@
+"""The teen-facing API: start a conversation, send messages, receive events.
+
+The contract (also in the README and the OpenAPI schema):
+- POST /api/conversations -> 201 {"conversation_id", "token"}
+- POST /api/conversations/{id}/messages {"client_message_id", "text"} -> {"seq"}
+- GET  /api/conversations/{id}/events?after=SEQ&wait=SECONDS -> {"events": [...]}
+- WS   /api/conversations/{id}/stream: send {"token", "after"} first, then receive events
+- DELETE /api/conversations/{id}: delete the chat, unless a safeguarding case is open
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, Field, StrictStr
+
+from bot.conversation import flows
+from bot.conversation import service as conversations
+from bot.errors import ApiError
+from bot.notify import conversation_channel
+from bot.services import Services
+
+router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+
+POLL_SLICE_SECONDS = 5.0
+STREAM_HEARTBEAT_SECONDS = 15.0
+
+
+class ConversationCreated(BaseModel):
+    conversation_id: str
+    token: str
+
+
+class MessageIn(BaseModel):
+    client_message_id: StrictStr = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
+    text: StrictStr
+    # The payload of a quick-reply button the bot offered; the text is the button's title.
+    payload: StrictStr | None = Field(default=None, max_length=200)
+
+
+class MessageAccepted(BaseModel):
+    seq: int
+
+
+class EventsOut(BaseModel):
+    events: list[dict[str, Any]]
+
+
+def _services(request: Request | WebSocket) -> Services:
+    return request.app.state.services
+
+
+def _bearer_token(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@router.post("", status_code=201, response_model=ConversationCreated)
+async def start_conversation(request: Request) -> ConversationCreated:
+    services = _services(request)
+    conversation_id, token = await services.db(flows.start, content=services.content)
+    return ConversationCreated(conversation_id=conversation_id, token=token)
+
+
+@router.post(
+    "/{conversation_id}/messages",
+    response_model=MessageAccepted,
+    status_code=202,
+    responses={200: {"description": "A repeated client_message_id: the original seq"}},
+)
+async def send_message(
+    conversation_id: str, message: MessageIn, request: Request, response: Response
+) -> MessageAccepted:
+    services = _services(request)
+    text = flows.validate_text(message.text, services.settings.max_message_chars, services.content)
+    seq, created = await services.db(
+        flows.receive_message,
+        conversation_id=conversation_id,
+        token=_bearer_token(request),
+        client_message_id=message.client_message_id,
+        text=text,
+        payload=message.payload,
+        content=services.content,
+    )
+    if created:
+        request.app.state.dialogue.schedule(conversation_id)
+        await services.notifier.publish(conversation_channel(conversation_id))
+    else:
+        response.status_code = 200
+    return MessageAccepted(seq=seq)
+
+
+@router.get("/{conversation_id}/events", response_model=EventsOut)
+async def read_events(
+    conversation_id: str,
+    request: Request,
+    after: int = Query(0, ge=0, description="The last seq the client has seen"),
+    wait: float = Query(0, ge=0, le=30, description="Seconds to wait for new events when there are none"),
+) -> EventsOut:
+    services = _services(request)
+    token = _bearer_token(request)
+    events = await services.db(
+        flows.authorised_events, conversation_id=conversation_id, token=token, after=after, content=services.content
+    )
+    if not events and wait > 0:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        async with services.notifier.subscribe(conversation_channel(conversation_id)) as subscription:
+            events = await services.db(conversations.public_events_after, conversation_id=conversation_id, after=after)
+            while not events and (remaining := deadline - loop.time()) > 0:
+                await subscription.next(min(remaining, POLL_SLICE_SECONDS))
+                events = await services.db(
+                    conversations.public_events_after, conversation_id=conversation_id, after=after
+                )
+    return EventsOut(events=events)
+
+
+@router.delete("/{conversation_id}", status_code=204)
+async def delete_conversation(conversation_id: str, request: Request) -> Response:
+    services = _services(request)
+    await services.db(
+        flows.delete, conversation_id=conversation_id, token=_bearer_token(request), content=services.content
+    )
+    return Response(status_code=204)
+
+
+@router.websocket("/{conversation_id}/stream")
+async def stream_events(websocket: WebSocket, conversation_id: str) -> None:
+    """Pushes the same events as /events. The first client message authenticates:
+    {"token": "...", "after": SEQ}; the token never goes in the URL, so never in a log."""
+    services = _services(websocket)
+    await websocket.accept()
+    try:
+        hello = await asyncio.wait_for(websocket.receive_json(), timeout=10)
+        token = hello.get("token") if isinstance(hello, dict) else None
+        after = int(hello.get("after", 0)) if isinstance(hello, dict) else 0
+        events = await services.db(
+            flows.authorised_events,
+            conversation_id=conversation_id,
+            token=token,
+            after=after,
+            content=services.content,
+        )
+    except ApiError as error:
+        await websocket.send_json({"type": "error", "error": error.code, "message": error.message})
+        await websocket.close(code=4000 + error.status)
+        return
+    except (asyncio.TimeoutError, ValueError, TypeError, WebSocketDisconnect):
+        with contextlib.suppress(Exception):
+            await websocket.close(code=4400)
+        return
+
+    async def push(subscription) -> None:
+        nonlocal events, after
+        while True:
+            for event in events:
+                await websocket.send_json(event)
+                after = event["seq"]
+            note = await subscription.next(STREAM_HEARTBEAT_SECONDS)
+            if note and note.get("typing"):
+                await websocket.send_json({"type": "typing", "who": note["typing"]})
+            events = await services.db(conversations.public_events_after, conversation_id=conversation_id, after=after)
+
+    async def until_closed() -> None:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+
+    async with services.notifier.subscribe(conversation_channel(conversation_id)) as subscription:
+        pusher = asyncio.create_task(push(subscription))
+        closer = asyncio.create_task(until_closed())
+        # Whichever ends first (the client leaves, or a send fails because it has
+        # gone) ends the other; there is nothing to report to a closed socket.
+        _, pending = await asyncio.wait({pusher, closer}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(pusher, closer, return_exceptions=True)

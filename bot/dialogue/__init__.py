@@ -1,0 +1,1 @@
+"""The bridge to the dialogue engine (Rasa) and what the app does with its replies."""

@@ -1,0 +1,1 @@
+"""Handing a conversation to a human helpline worker: cases, the queue, the console."""

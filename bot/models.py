@@ -1,0 +1,6 @@
+"""Imports every domain's models, so that metadata and migrations see all tables."""
+
+
+def import_all_models() -> None:
+    import bot.conversation.models  # noqa: F401
+    import bot.handoff.models  # noqa: F401

@@ -1,0 +1,194 @@
+"""`make run`: start the whole service on embedded defaults and supervise it.
+
+Starts the action server and the Rasa server on loopback (Rasa's HTTP API
+protected by a token made fresh for this run) and the app on the public port,
+waits until the app reports ready, and prints the URLs. Ctrl-C stops all three;
+if one of them stops by itself, that is reported and the others are stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from bot.settings import PROJECT_ROOT
+
+READY_TIMEOUT_SECONDS = 300
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    process: subprocess.Popen | None = None
+
+    def start(self, env: dict[str, str]) -> None:
+        # Own process group, so that Ctrl-C reaches the supervisor, which then
+        # stops each service in order instead of all of them at once.
+        self.process = subprocess.Popen(self.command, cwd=PROJECT_ROOT, env=env, start_new_session=True)
+
+    def exit_code(self) -> int | None:
+        return self.process.poll() if self.process else None
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+
+    def wait_or_kill(self, deadline: float) -> None:
+        if not self.process:
+            return
+        try:
+            self.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+
+
+def environment() -> tuple[dict[str, str], dict[str, str]]:
+    var = PROJECT_ROOT / "var"
+    var.mkdir(exist_ok=True)
+    ports = {
+        "app_host": os.environ.get("BOT_HOST", "127.0.0.1"),
+        "app": os.environ.get("BOT_PORT", "8000"),
+        "rasa": os.environ.get("RASA_PORT", "5005"),
+        "actions": os.environ.get("ACTIONS_PORT", "5055"),
+    }
+    env = dict(os.environ)
+    env.setdefault("BOT_RASA_TOKEN", secrets.token_urlsafe(32))
+    env.update(
+        PYTHONPATH=str(PROJECT_ROOT),
+        TF_CPP_MIN_LOG_LEVEL=env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+        SANIC_HOST="127.0.0.1",
+        # Rasa would otherwise send usage telemetry off the machine.
+        RASA_TELEMETRY_ENABLED="false",
+        BOT_RASA_URL=f"http://127.0.0.1:{ports['rasa']}",
+        BOT_ACTIONS_URL=f"http://127.0.0.1:{ports['actions']}",
+        RASA_ACTION_ENDPOINT=f"http://127.0.0.1:{ports['actions']}/webhook",
+    )
+    for name, default in {
+        "BOT_DATABASE_URL": f"sqlite:///{var / 'app.sqlite3'}",
+        "RASA_TRACKER_DIALECT": "sqlite",
+        "RASA_TRACKER_URL": f"sqlite:///{var / 'rasa-tracker.sqlite3'}",
+        "RASA_TRACKER_DB": "rasa",
+        "RASA_LOCK_STORE": "in_memory",
+        "RASA_REDIS_HOST": "127.0.0.1",
+        "RASA_REDIS_PORT": "6379",
+        "RASA_REDIS_DB": "1",
+    }.items():
+        env.setdefault(name, default)
+    return env, ports
+
+
+def services(ports: dict[str, str], token: str) -> list[Service]:
+    rasa_bin = str(PROJECT_ROOT / ".venv" / "rasa" / "bin")
+    app_bin = str(PROJECT_ROOT / ".venv" / "app" / "bin")
+    return [
+        Service(
+            "action server", [f"{rasa_bin}/python", "-m", "rasa_sdk", "--actions", "actions", "-p", ports["actions"]]
+        ),
+        Service(
+            "rasa",
+            [
+                f"{rasa_bin}/rasa",
+                "run",
+                "--enable-api",
+                "--auth-token",
+                token,
+                "-i",
+                "127.0.0.1",
+                "-p",
+                ports["rasa"],
+                "--model",
+                "models/current.tar.gz",
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+            ],
+        ),
+        Service(
+            "app",
+            # No access log: it would record young people's IP addresses.
+            [
+                f"{app_bin}/uvicorn",
+                "bot.asgi:app",
+                "--host",
+                ports["app_host"],
+                "--port",
+                ports["app"],
+                "--no-access-log",
+            ],
+        ),
+    ]
+
+
+def wait_until_ready(url: str, running: list[Service]) -> bool:
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if any(service.exit_code() is not None for service in running):
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(1)
+    return False
+
+
+def main() -> int:
+    env, ports = environment()
+    running = services(ports, env["BOT_RASA_TOKEN"])
+    stopping = False
+
+    def request_stop(_signum, _frame) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    for service in running:
+        service.start(env)
+    base = f"http://{ports['app_host']}:{ports['app']}"
+    print(
+        f"Starting: action server (127.0.0.1:{ports['actions']}), Rasa (127.0.0.1:{ports['rasa']}), app ({base})",
+        flush=True,
+    )
+    if wait_until_ready(f"{base}/readyz", running) and not stopping:
+        print(
+            f"\nReady.\n  Chat page: {base}/\n  API docs:  {base}/docs\nPress Ctrl-C to stop.\n",
+            flush=True,
+        )
+    status = 0
+    while not stopping:
+        crashed = [service for service in running if service.exit_code() is not None]
+        if crashed:
+            for service in crashed:
+                print(
+                    f"\n{service.name} stopped unexpectedly (exit code {service.exit_code()}); stopping the rest.",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            status = 1
+            break
+        time.sleep(0.5)
+    print("Stopping...", flush=True)
+    for service in reversed(running):
+        service.stop()
+    deadline = time.monotonic() + 15
+    for service in reversed(running):
+        service.wait_or_kill(deadline)
+    print("Stopped.", flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""What a running app holds: settings, the database, notifications, the dialogue engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import TypeVar
+
+import anyio.to_thread
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.content import Content
+from bot.database import session_scope
+from bot.dialogue.rasa import RasaClient
+from bot.notify import Notifier
+from bot.settings import Settings
+
+T = TypeVar("T")
+
+
+@dataclass
+class Services:
+    settings: Settings
+    sessions: sessionmaker[Session]
+    notifier: Notifier
+    rasa: RasaClient
+    content: Content
+
+    async def db(self, work: Callable[..., T], /, **kwargs) -> T:
+        """Run one unit of database work in a worker thread, in its own transaction."""
+        return await anyio.to_thread.run_sync(partial(self._in_transaction, work, **kwargs))
+
+    def _in_transaction(self, work: Callable[..., T], **kwargs) -> T:
+        with session_scope(self.sessions) as session:
+            return work(session=session, **kwargs)

@@ -1,0 +1,39 @@
+"""Configuration from the environment, with embedded defaults for a single machine."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(
+        default_factory=lambda: _env("BOT_DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'app.sqlite3'}")
+    )
+    redis_url: str = field(default_factory=lambda: _env("BOT_REDIS_URL", ""))
+    rasa_url: str = field(default_factory=lambda: _env("BOT_RASA_URL", "http://127.0.0.1:5005"))
+    rasa_token: str = field(default_factory=lambda: _env("BOT_RASA_TOKEN", ""))
+    actions_url: str = field(default_factory=lambda: _env("BOT_ACTIONS_URL", "http://127.0.0.1:5055"))
+    # Rasa answers in well under a second; a slow reply is treated as an outage so
+    # the young person gets the fail-safe message instead of silence.
+    rasa_timeout_seconds: float = field(default_factory=lambda: float(_env("BOT_RASA_TIMEOUT", "20")))
+    # Long enough for a long, rambling message; short enough to keep a single
+    # message readable for a helpline worker.
+    max_message_chars: int = field(default_factory=lambda: int(_env("BOT_MAX_MESSAGE_CHARS", "4000")))
+    max_wait_seconds: float = 30.0
+    transcript_retention_days: int = field(default_factory=lambda: int(_env("BOT_RETENTION_DAYS", "30")))
+    cookie_secure: bool = field(default_factory=lambda: _env("BOT_COOKIE_SECURE", "1") == "1")
+    content_dir: Path = PROJECT_ROOT / "content"
+    lexicon_path: Path = PROJECT_ROOT / "data" / "safeguarding" / "cues.yml"
+
+
+def get_settings() -> Settings:
+    return Settings()

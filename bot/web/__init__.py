@@ -1,0 +1,1 @@
+"""Pages for young people: the chat page."""
