@@ -1,0 +1,118 @@
+# Two environments, made here from nothing:
+#   .venv/rasa  Python 3.10: Rasa 3.6.21, rasa-sdk, spaCy 3.4 (the dialogue engine and actions)
+#   .venv/app   the default Python 3 (3.11+): the application in bot/
+# Everything slow (environments, the spaCy pipeline, the trained model) is built
+# once and rebuilt only when what it depends on changes.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON3 ?= python3
+APP_VENV := .venv/app
+RASA_VENV := .venv/rasa
+APP_PY := $(APP_VENV)/bin/python
+RASA_PY := $(RASA_VENV)/bin/python
+RASA := $(RASA_VENV)/bin/rasa
+SPACY_MODEL := build/spacy/en_youth
+MODEL := models/current.tar.gz
+
+# Embedded defaults for Rasa's endpoints.yml (bot.run_local sets the same for `make run`).
+export RASA_ACTION_ENDPOINT ?= http://127.0.0.1:5055/webhook
+export RASA_TRACKER_DIALECT ?= sqlite
+export RASA_TRACKER_URL ?= sqlite:///var/rasa-tracker.sqlite3
+export RASA_TRACKER_DB ?= rasa
+export RASA_LOCK_STORE ?= in_memory
+export RASA_REDIS_HOST ?= 127.0.0.1
+export RASA_REDIS_PORT ?= 6379
+export RASA_REDIS_DB ?= 1
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+# Rasa 3.6 pins old libraries that print deprecation notices on every start.
+export PYTHONWARNINGS ?= ignore
+# Rasa would otherwise send usage telemetry off the machine.
+export RASA_TELEMETRY_ENABLED := false
+export PYTHONPATH := $(CURDIR)
+
+NLU_DATA := $(wildcard data/nlu/*.yml)
+MODEL_INPUTS := config.yml domain.yml data/rules.yml data/stories.yml $(NLU_DATA) \
+	$(wildcard components/*.py) $(wildcard safeguarding/*.py) $(wildcard data/safeguarding/*.yml) \
+	$(SPACY_MODEL)/meta.json
+
+.PHONY: help run test test-rasa test-app lint validate model migrate nlu-report replay eval clean
+
+help:
+	@echo "make run      start the whole service locally (SQLite, no other server needed)"
+	@echo "make test     install everything needed and run every test"
+	@echo "make eval     replay the development conversations and score the handoffs"
+	@echo "make nlu-report   cross-validate the NLU and write reports/"
+
+# --- environments -----------------------------------------------------------
+
+$(RASA_VENV)/.installed: requirements/rasa.lock requirements/rasa.in
+	rm -rf $(RASA_VENV)
+	"$$(scripts/find-python310)" -m venv $(RASA_VENV)
+	$(RASA_PY) -m pip install --quiet --upgrade "pip<25"
+	$(RASA_PY) -m pip install --quiet -r requirements/rasa.lock
+	touch $@
+
+$(APP_VENV)/.installed: requirements/app.lock requirements/app.in
+	rm -rf $(APP_VENV)
+	$(PYTHON3) -c 'import sys; assert sys.version_info >= (3, 11), "the app needs Python 3.11 or newer"'
+	$(PYTHON3) -m venv $(APP_VENV)
+	$(APP_PY) -m pip install --quiet -r requirements/app.lock
+	touch $@
+
+$(SPACY_MODEL)/meta.json: $(RASA_VENV)/.installed safeguarding/reader.py scripts/build_spacy_model.py
+	$(RASA_PY) scripts/build_spacy_model.py $(SPACY_MODEL)
+
+# --- the trained model: retrained only when data, config or components change ---
+
+$(MODEL): $(RASA_VENV)/.installed $(MODEL_INPUTS)
+	mkdir -p models var
+	$(RASA) train --fixed-model-name current --out models
+	touch $@
+
+model: $(MODEL)
+
+migrate: $(APP_VENV)/.installed
+	mkdir -p var
+	$(APP_VENV)/bin/alembic -c alembic.ini upgrade head
+
+# --- running --------------------------------------------------------------
+
+run: $(APP_VENV)/.installed $(MODEL) migrate
+	$(APP_PY) -m bot.run_local
+
+# --- tests ------------------------------------------------------------------
+
+validate: $(RASA_VENV)/.installed $(SPACY_MODEL)/meta.json
+	$(RASA) data validate --fail-on-warnings --quiet
+
+lint: $(APP_VENV)/.installed
+	$(APP_VENV)/bin/ruff check bot safeguarding actions components tests scripts
+
+test-rasa: $(RASA_VENV)/.installed $(MODEL)
+	$(RASA_PY) -m pytest -q tests/rasa tests/safeguarding
+	$(RASA) test core --stories tests/stories --model $(MODEL) --fail-on-prediction-errors --out reports/core-test --quiet
+
+test-app: $(APP_VENV)/.installed $(MODEL)
+	$(APP_PY) -m pytest -q tests/app tests/safeguarding tests/e2e
+
+test: lint validate test-rasa test-app
+
+# --- evaluation and measurement ---------------------------------------------
+
+nlu-report: $(RASA_VENV)/.installed $(SPACY_MODEL)/meta.json
+	mkdir -p reports
+	$(RASA) test nlu --nlu data/nlu --cross-validation --runs 1 --folds 5 --out reports/nlu --quiet
+	$(RASA_PY) scripts/nlu_summary.py reports/nlu
+
+replay: $(APP_VENV)/.installed $(MODEL) migrate
+	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make replay IN=conversations.jsonl OUT=results.jsonl"; exit 2; }
+	$(APP_PY) -m scripts.replay --input "$(IN)" --output "$(OUT)"
+
+eval: $(APP_VENV)/.installed $(MODEL) migrate
+	$(APP_PY) -m scripts.replay --input ../shared/eval/conversations.jsonl --output reports/eval-results.jsonl
+	$(APP_PY) -m scripts.score --conversations ../shared/eval/conversations.jsonl --results reports/eval-results.jsonl
+
+clean:
+	rm -rf .venv build models var reports .rasa
