@@ -43,18 +43,14 @@ class ActionCheckSafety(Action):
         conversation = read_conversation(tracker)
         decision = assessor().assess(conversation.turns, since=conversation.covered_by_handoff)
         dispatcher.utter_message(json_message={"safety": decision.to_dict()})
-        events: list[dict[str, Any]] = [
-            SlotSet("age_band", decision.age_band),
-            SlotSet("nation", decision.nation or tracker.get_slot("nation")),
-        ]
         if decision.hands_off:
             for response in handoff_advice(decision, tracker):
                 dispatcher.utter_message(response=response)
-            return events + [ConversationPaused()]
+            return [ConversationPaused()]
         if decision.action == "offer" and self._offer_due(tracker, len(conversation.turns)):
             dispatcher.utter_message(response="utter_offer_human")
-            events.append(SlotSet("human_offered_at_turn", float(len(conversation.turns))))
-        return events
+            return [SlotSet("human_offered_at_turn", float(len(conversation.turns)))]
+        return []
 
     @staticmethod
     def _offer_due(tracker: Tracker, turn: int) -> bool:

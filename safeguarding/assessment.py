@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from safeguarding.bands import AGE_BANDS, age_band_for
 from safeguarding.lexicon import Lexicon, load_lexicon
 from safeguarding.reader import Reading
 
@@ -26,7 +27,6 @@ DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "data" / "safegua
 
 NONE, OFFER, HANDOFF = "none", "offer", "handoff"
 CRITICAL, HIGH = "critical", "high"
-AGE_BANDS = ("under_13", "13_15", "16_17", "18_plus", "unknown")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class Policy:
     intent_criteria: dict[str, str]
     intent_labels: dict[str, str]
     intent_confidence: float
+    criterion_context_cues: dict[str, frozenset[str]]
+    intent_evidence: dict[str, frozenset[str]]
     third_party_intents: frozenset[str]
     critical_criteria: frozenset[str]
     image_intents: frozenset[str]
@@ -69,6 +71,8 @@ def load_policy(path: Path = DEFAULT_POLICY_PATH) -> Policy:
         intent_criteria={intent: entry["criterion"] for intent, entry in data["intent_criteria"].items()},
         intent_labels={intent: entry["label"] for intent, entry in data["intent_criteria"].items()},
         intent_confidence=float(data["intent_confidence"]),
+        criterion_context_cues={key: frozenset(names) for key, names in data["criterion_context_cues"].items()},
+        intent_evidence={intent: frozenset(entry["evidence"]) for intent, entry in data["intent_criteria"].items()},
         third_party_intents=frozenset(data["third_party_intents"]),
         critical_criteria=frozenset(data["critical_criteria"]),
         image_intents=frozenset(data["image_intents"]),
@@ -148,18 +152,6 @@ def _excerpt(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
-def age_band_for(age: int | None) -> str:
-    if age is None:
-        return "unknown"
-    if age < 13:
-        return "under_13"
-    if age < 16:
-        return "13_15"
-    if age < 18:
-        return "16_17"
-    return "18_plus"
-
-
 @dataclass
 class _Findings:
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
@@ -228,16 +220,30 @@ class Assessor:
         criterion = self.policy.intent_criteria.get(turn.intent or "")
         if not criterion or turn.confidence < self.policy.intent_confidence:
             return
-        asserted = [c for c in cues if c.criterion and c.asserted]
-        held_back = [c for c in cues if c.criterion and not c.asserted]
+        related = [
+            c
+            for c in cues
+            if c.criterion == criterion or c.name in self.policy.criterion_context_cues.get(criterion, ())
+        ]
+        asserted = [c for c in related if c.asserted and c.criterion]
+        held_back = [c for c in related if not c.asserted]
         if asserted:
             findings.add(criterion, *(Evidence(self.lexicon.cues[c.name].label, c.quote, index) for c in asserted))
         elif turn.reading.hypothetical or held_back:
             # "What if someone threatened..." or "no one is forcing me": answer, and
             # (for a hypothetical) offer a person, but do not hand over.
             return
+        elif not self._has_evidence(turn, self.policy.intent_evidence[turn.intent]):
+            return
         else:
             findings.add(criterion, Evidence(self.policy.intent_labels[turn.intent], _excerpt(turn.text), index))
+
+    @staticmethod
+    def _has_evidence(turn: Turn, evidence: frozenset[str]) -> bool:
+        """Whether the message has any of these cues; "adult_age" is an age of 18 or over for someone else."""
+        if "adult_age" in evidence and any(age >= 18 for age in turn.reading.other_ages):
+            return True
+        return any(cue.name in evidence and cue.polarity != "negated" for cue in turn.reading.cues)
 
     # --- criteria met by the conversation as a whole --------------------------
 

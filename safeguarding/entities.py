@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from safeguarding.bands import age_band_for
 from safeguarding.lexicon import Lexicon
-from safeguarding.reader import FACT_KINDS, Cue, Fact, Reading
+from safeguarding.reader import FACT_KINDS, OWN_AGE, Cue, Fact, Reading
 
 RISK_CUE = "risk_cue"
+AGE_BAND = "age_band"
 
 
 def to_entities(reading: Reading) -> list[dict[str, Any]]:
@@ -22,7 +24,16 @@ def to_entities(reading: Reading) -> list[dict[str, Any]]:
         for cue in reading.cues
     ]
     facts = [{"entity": fact.kind, "value": fact.value, "start": fact.start, "end": fact.end} for fact in reading.facts]
-    return cues + facts
+    return cues + facts + _age_band(reading)
+
+
+def _age_band(reading: Reading) -> list[dict[str, Any]]:
+    """The band of an age the young person states, for the dialogue's age_band slot."""
+    stated = [fact for fact in reading.facts if fact.kind == OWN_AGE]
+    if not stated:
+        return []
+    last = stated[-1]
+    return [{"entity": AGE_BAND, "value": age_band_for(int(last.value)), "start": last.start, "end": last.end}]
 
 
 def from_entities(text: str, entities: Iterable[dict[str, Any]], lexicon: Lexicon) -> Reading:

@@ -42,6 +42,8 @@ def test_facts_become_entities(extractor) -> None:
     entities = extract(extractor, "im 13 and live in cardiff, a guy on roblox who is 25 messaged me")
     found = {(e["entity"], e["value"]) for e in entities if e["entity"] != "risk_cue"}
     assert {("own_age", "13"), ("nation", "wales"), ("other_age", "25"), ("platform", "roblox")} <= found
+    # The stated age also fills the dialogue's age_band slot.
+    assert ("age_band", "13_15") in found
 
 
 def test_entities_keep_existing_ones_and_round_trip(extractor) -> None:

@@ -51,13 +51,12 @@ def test_suicidal_thoughts_are_critical_with_999_first(tracker_for, domain) -> N
     assert responses(dispatcher)[0] == "utter_advice_immediate_risk"
 
 
-def test_an_ordinary_question_carries_a_none_decision_and_sets_the_age_band(tracker_for, domain) -> None:
+def test_an_ordinary_question_carries_a_none_decision_and_nothing_else(tracker_for, domain) -> None:
     tracker = tracker_for(("im 16, is it illegal to send a pic to my gf", "ask_law", 0.93))
     dispatcher, events = run(ActionCheckSafety(), tracker, domain)
     [decision] = safety_payloads(dispatcher)
-    assert decision["action"] == "none"
-    assert slot_value(events, "age_band") == "16_17"
-    assert "pause" not in event_names(events)
+    assert decision["action"] == "none" and decision["age_band"] == "16_17"
+    assert events == []
     assert responses(dispatcher) == []
 
 
@@ -96,3 +95,17 @@ def test_asking_for_a_person_after_a_disclosure_keeps_its_level(tracker_for, dom
     dispatcher, _ = run(ActionHandToPerson(), tracker, domain)
     [decision] = safety_payloads(dispatcher)
     assert decision["level"] == "high" and "under_13" in decision["criteria"]
+
+
+def test_an_unsure_request_for_a_person_is_confirmed_with_an_offer_first(tracker_for, domain) -> None:
+    tracker = tracker_for(("theres a boy ive been talking to online", "request_human", 0.5))
+    dispatcher, events = run(ActionHandToPerson(), tracker, domain)
+    assert responses(dispatcher) == ["utter_offer_human"]
+    assert safety_payloads(dispatcher) == [] and events == []
+
+
+def test_the_talk_to_a_person_button_hands_over(tracker_for, domain) -> None:
+    tracker = tracker_for(("/request_human", "request_human", 1.0))
+    dispatcher, events = run(ActionHandToPerson(), tracker, domain)
+    assert safety_payloads(dispatcher)[0]["level"] == "offered"
+    assert event_names(events) == ["pause"]

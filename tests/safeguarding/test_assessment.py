@@ -125,3 +125,11 @@ def test_advice_comes_from_the_first_matching_group_and_999_comes_first() -> Non
     ]
     assert advice_for(groups, ["suicide", "money_demand"])[0] == "utter_advice_immediate_risk"
     assert "utter_advice_sextortion" in advice_for(groups, ["suicide", "money_demand"])
+
+
+def test_a_disclosure_intent_is_cancelled_by_negating_its_own_criterion(reader, assessor) -> None:
+    text = "hes not an adult, hes 17 like me. he asked once and was fine when i said no"
+    assert not decide(reader, assessor, text, intents=[("disclose_adult_involved", 0.9)]).hands_off
+    # ...but not by negating something else.
+    text = "hes not threatening me but hes 26 and wants me to send him pics"
+    assert decide(reader, assessor, text, intents=[("disclose_adult_involved", 0.9)]).hands_off
