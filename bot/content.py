@@ -1,4 +1,4 @@
-"""The application's user-facing words, loaded from content/app.yml."""
+"""The application's user-facing words, loaded from content/."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import yaml
 class Content:
     entries: dict[str, dict]
 
-    def messages(self, key: str) -> list[str]:
-        return list(self.entries[key]["messages"])
+    def messages(self, key: str, **values: object) -> list[str]:
+        return [message.format(**values) for message in self.entries[key]["messages"]]
 
     def text(self, key: str) -> str:
         return " ".join(self.messages(key))
@@ -24,6 +24,7 @@ class Content:
 
 
 @cache
-def load_content(content_dir: Path) -> Content:
-    with open(content_dir / "app.yml", encoding="utf-8") as stream:
+def load_content(content_dir: Path, name: str = "app") -> Content:
+    """content/app.yml (what young people read) or content/console.yml (what staff read)."""
+    with open(content_dir / f"{name}.yml", encoding="utf-8") as stream:
         return Content(yaml.safe_load(stream))

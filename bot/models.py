@@ -2,5 +2,7 @@
 
 
 def import_all_models() -> None:
+    import bot.audit.models  # noqa: F401
     import bot.conversation.models  # noqa: F401
     import bot.handoff.models  # noqa: F401
+    import bot.staff.models  # noqa: F401

@@ -16,8 +16,11 @@ import contextlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
+
+import anyio
+from starlette.websockets import WebSocket, WebSocketDisconnect
 
 logger = logging.getLogger(__name__)
 
@@ -146,3 +149,23 @@ def make_notifier(redis_url: str) -> Notifier:
 
 def conversation_channel(conversation_id: str) -> str:
     return f"conversation:{conversation_id}"
+
+
+async def push_until_closed(websocket: WebSocket, push_once: Callable[[], Awaitable[None]]) -> None:
+    """Run push_once over and over until the client goes away; a send to a closed
+    socket also ends it. Structured (anyio) so nothing outlives the connection."""
+
+    async with anyio.create_task_group() as group:
+
+        async def watch_for_close() -> None:
+            with contextlib.suppress(WebSocketDisconnect):
+                while (await websocket.receive())["type"] != "websocket.disconnect":
+                    pass
+            group.cancel_scope.cancel()
+
+        group.start_soon(watch_for_close)
+        try:
+            while True:
+                await push_once()
+        except (WebSocketDisconnect, RuntimeError):
+            group.cancel_scope.cancel()

@@ -25,7 +25,9 @@ class Services:
     sessions: sessionmaker[Session]
     notifier: Notifier
     rasa: RasaClient
+    # What young people read (content/app.yml) and what staff read (content/console.yml).
     content: Content
+    console: Content
 
     async def db(self, work: Callable[..., T], /, **kwargs) -> T:
         """Run one unit of database work in a worker thread, in its own transaction."""

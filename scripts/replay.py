@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,26 +22,10 @@ from sqlalchemy import select
 
 from bot.database import session_factory
 from bot.handoff.models import Case
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import get_settings
+from scripts.running import default_base_url, running_service
 
 REPLY_TIMEOUT_SECONDS = 60
-
-
-def service_ready(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/readyz", timeout=3).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def start_service(base_url: str) -> subprocess.Popen:
-    process = subprocess.Popen([sys.executable, "-m", "bot.run_local"], cwd=PROJECT_ROOT, env=dict(os.environ))
-    deadline = time.monotonic() + 300
-    while not service_ready(base_url):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("the service did not start; see its output above")
-        time.sleep(1)
-    return process
 
 
 def replies_after(http: httpx.Client, conversation: str, headers: dict, seq: int) -> list[dict]:
@@ -105,21 +86,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--input", required=True, type=Path)
     parser.add_argument("--output", required=True, type=Path)
-    parser.add_argument("--base-url", default=f"http://127.0.0.1:{os.environ.get('BOT_PORT', '8000')}")
+    parser.add_argument("--base-url", default=default_base_url())
     args = parser.parse_args()
 
     items = [json.loads(line) for line in args.input.read_text(encoding="utf-8").splitlines() if line.strip()]
-    process = None if service_ready(args.base_url) else start_service(args.base_url)
     sessions = session_factory(get_settings().database_url)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with httpx.Client(base_url=args.base_url, timeout=30) as http, open(args.output, "w", encoding="utf-8") as out:
-            for item in items:
-                out.write(json.dumps(replay_one(http, item, sessions), ensure_ascii=False) + "\n")
-    finally:
-        if process is not None:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=60)
+    with (
+        running_service(args.base_url),
+        httpx.Client(base_url=args.base_url, timeout=30) as http,
+        open(args.output, "w", encoding="utf-8") as out,
+    ):
+        for item in items:
+            out.write(json.dumps(replay_one(http, item, sessions), ensure_ascii=False) + "\n")
     print(f"replayed {len(items)} conversations into {args.output}")
     return 0
 

@@ -6,9 +6,10 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.conversation.models import Conversation, ConversationStatus, Event, EventType
@@ -168,3 +169,14 @@ def user_texts(conversation_id: str, *, session: Session) -> list[str]:
         .order_by(Event.seq)
     )
     return [payload["text"] for payload in payloads]
+
+
+def purge_inactive_since(cutoff: datetime, *, session: Session) -> int:
+    """Delete conversations idle since before the cutoff, unless a safeguarding case is still open."""
+    from bot.handoff.models import Case, CaseStatus
+
+    open_cases = select(Case.conversation_id).where(Case.status != CaseStatus.CLOSED.value)
+    result = session.execute(
+        delete(Conversation).where(Conversation.last_activity_at < cutoff, Conversation.id.not_in(open_cases))
+    )
+    return result.rowcount

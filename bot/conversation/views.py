@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, StrictStr
@@ -20,13 +20,18 @@ from pydantic import BaseModel, Field, StrictStr
 from bot.conversation import flows
 from bot.conversation import service as conversations
 from bot.errors import ApiError
-from bot.notify import conversation_channel
+from bot.notify import conversation_channel, push_until_closed
 from bot.services import Services
 
 router = APIRouter(prefix="/api/conversations", tags=["conversations"])
 
 POLL_SLICE_SECONDS = 5.0
 STREAM_HEARTBEAT_SECONDS = 15.0
+
+
+class ConversationIn(BaseModel):
+    # The nation the embedding website serves, so the law is explained for it from the start.
+    nation: Literal["england", "wales", "scotland", "northern_ireland", "outside_uk"] | None = None
 
 
 class ConversationCreated(BaseModel):
@@ -59,9 +64,11 @@ def _bearer_token(request: Request) -> str | None:
 
 
 @router.post("", status_code=201, response_model=ConversationCreated)
-async def start_conversation(request: Request) -> ConversationCreated:
+async def start_conversation(request: Request, body: ConversationIn | None = None) -> ConversationCreated:
     services = _services(request)
     conversation_id, token = await services.db(flows.start, content=services.content)
+    if body is not None and body.nation:
+        request.app.state.dialogue.remember_nation(conversation_id, body.nation)
     return ConversationCreated(conversation_id=conversation_id, token=token)
 
 
@@ -153,9 +160,10 @@ async def stream_events(websocket: WebSocket, conversation_id: str) -> None:
             await websocket.close(code=4400)
         return
 
-    async def push(subscription) -> None:
-        nonlocal events, after
-        while True:
+    async with services.notifier.subscribe(conversation_channel(conversation_id)) as subscription:
+
+        async def push_once() -> None:
+            nonlocal events, after
             for event in events:
                 await websocket.send_json(event)
                 after = event["seq"]
@@ -164,18 +172,4 @@ async def stream_events(websocket: WebSocket, conversation_id: str) -> None:
                 await websocket.send_json({"type": "typing", "who": note["typing"]})
             events = await services.db(conversations.public_events_after, conversation_id=conversation_id, after=after)
 
-    async def until_closed() -> None:
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-
-    async with services.notifier.subscribe(conversation_channel(conversation_id)) as subscription:
-        pusher = asyncio.create_task(push(subscription))
-        closer = asyncio.create_task(until_closed())
-        # Whichever ends first (the client leaves, or a send fails because it has
-        # gone) ends the other; there is nothing to report to a closed socket.
-        _, pending = await asyncio.wait({pusher, closer}, return_when=asyncio.FIRST_COMPLETED)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(pusher, closer, return_exceptions=True)
+        await push_until_closed(websocket, push_once)

@@ -69,11 +69,26 @@ class DialogueWorker:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._pending: set[str] = set()
         self._recovery: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     def schedule(self, conversation_id: str) -> None:
         self._pending.add(conversation_id)
         if conversation_id not in self._tasks:
             self._tasks[conversation_id] = asyncio.create_task(self._drain(conversation_id))
+
+    def remember_nation(self, conversation_id: str, nation: str) -> None:
+        """Tell Rasa the nation the embedding site serves; best effort, as it only picks a text variant."""
+
+        async def tell() -> None:
+            try:
+                await self.services.rasa.append_tracker_events(
+                    conversation_id, [{"event": "slot", "name": "nation", "value": nation}]
+                )
+            except DialogueUnavailable:
+                logger.warning("could not pass the nation of conversation %s to Rasa", conversation_id)
+
+        self._background.add(task := asyncio.create_task(tell()))
+        task.add_done_callback(self._background.discard)
 
     def start(self) -> None:
         self._recovery = asyncio.create_task(self._recover())
@@ -132,7 +147,9 @@ class DialogueWorker:
             content=self.services.content,
         )
         await self.services.notifier.publish(channel)
-        await self.services.notifier.publish(handoff.QUEUE_CHANNEL)
+        if decision.hands_off or status != ConversationStatus.BOT.value:
+            # The helpline console shows this conversation: its queue or case changed.
+            await self.services.notifier.publish(handoff.QUEUE_CHANNEL)
 
     async def _ask_bot(self, conversation_id: str, text: str) -> BotTurn:
         rasa = self.services.rasa

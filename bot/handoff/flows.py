@@ -1,4 +1,4 @@
-"""Handing a conversation to the helpline: opening and raising cases as the risk decision says."""
+"""Handing a conversation to the helpline and back: each flow runs in one transaction."""
 
 from __future__ import annotations
 
@@ -8,10 +8,20 @@ from bot.content import Content
 from bot.conversation import service as conversations
 from bot.conversation.models import ConversationStatus, EventType
 from bot.handoff import service
-from bot.handoff.models import CaseLevel
+from bot.handoff.models import Case, CaseLevel, CaseStatus
+from bot.staff import service as staff
 from safeguarding.assessment import Decision
 
 QUEUE_CHANNEL = "helpline-queue"
+
+
+class CaseNotAvailable(Exception):
+    """Someone else holds the case, it is closed, or it does not exist."""
+
+
+def _say(conversation_id: str, texts: list[str], *, session: Session) -> None:
+    for text in texts:
+        conversations.append_event(conversation_id, EventType.BOT_MESSAGE, {"text": text}, session=session)
 
 
 def escalate(conversation_id: str, decision: Decision, *, detected_by: str, content: Content, session: Session) -> None:
@@ -23,7 +33,7 @@ def escalate(conversation_id: str, decision: Decision, *, detected_by: str, cont
         service.raise_level(case, level, decision.criteria, evidence)
         return
     conversation = conversations.get(conversation_id, session=session)
-    service.create(
+    case = service.create(
         conversation_id,
         level=level,
         criteria=decision.criteria,
@@ -35,9 +45,66 @@ def escalate(conversation_id: str, decision: Decision, *, detected_by: str, cont
         session=session,
     )
     conversations.set_status(conversation_id, ConversationStatus.WAITING_FOR_HUMAN, session=session)
-    notice = "handoff_started_critical" if level is CaseLevel.CRITICAL else "handoff_started"
-    for text in content.messages(notice):
-        conversations.append_event(conversation_id, EventType.BOT_MESSAGE, {"text": text}, session=session)
+    _say(
+        conversation_id,
+        content.messages("handoff_started_critical" if level is CaseLevel.CRITICAL else "handoff_started"),
+        session=session,
+    )
+    _say(conversation_id, waiting_messages(case, content, session=session), session=session)
+
+
+def waiting_messages(case: Case, content: Content, *, session: Session) -> list[str]:
+    """An honest word on the wait: nobody on shift, a typical wait, or that it cannot be said."""
+    if staff.staff_on_shift(session=session) == 0:
+        return content.messages("handoff_nobody_on_shift")
+    position = service.queue_position(case, session=session) + 1
+    wait = service.typical_wait(session=session)
+    if wait is None:
+        return content.messages("handoff_wait_unknown", position=position)
+    minutes = max(1, round(wait.total_seconds() / 60))
+    return content.messages("handoff_wait_estimate", position=position, minutes=minutes)
+
+
+def claim(case_id: int, user_id: int, *, content: Content, session: Session) -> Case:
+    if not service.claim(case_id, user_id, session=session):
+        raise CaseNotAvailable(case_id)
+    case = service.get(case_id, session=session)
+    session.refresh(case)
+    conversations.set_status(case.conversation_id, ConversationStatus.WITH_HUMAN, session=session)
+    _say(case.conversation_id, content.messages("worker_joined"), session=session)
+    return case
+
+
+def held_case(case_id: int, user_id: int, *, session: Session) -> Case:
+    """A case the worker holds; nobody sees a case they do not hold."""
+    case = service.get(case_id, session=session)
+    if case is None or case.status != CaseStatus.CLAIMED.value or case.claimed_by_id != user_id:
+        raise CaseNotAvailable(case_id)
+    return case
+
+
+def send_worker_message(case_id: int, user_id: int, text: str, *, session: Session) -> Case:
+    case = held_case(case_id, user_id, session=session)
+    conversations.append_event(case.conversation_id, EventType.HUMAN_MESSAGE, {"text": text}, session=session)
+    return case
+
+
+def release(case_id: int, user_id: int, *, content: Content, session: Session) -> Case:
+    case = held_case(case_id, user_id, session=session)
+    service.release(case)
+    conversations.set_status(case.conversation_id, ConversationStatus.WAITING_FOR_HUMAN, session=session)
+    _say(case.conversation_id, content.messages("worker_released"), session=session)
+    return case
+
+
+def close(case_id: int, user_id: int, *, outcome: str, note: str | None, content: Content, session: Session) -> Case:
+    """End the case; the bot takes the conversation back."""
+    case = held_case(case_id, user_id, session=session)
+    conversation = conversations.get(case.conversation_id, session=session)
+    _say(case.conversation_id, content.messages("worker_left"), session=session)
+    conversations.set_status(case.conversation_id, ConversationStatus.BOT, session=session)
+    service.close(case, outcome=outcome, note=note, closed_at_seq=conversation.last_seq)
+    return case
 
 
 def turns_covered_by_closed_cases(conversation_id: str, *, session: Session) -> int:

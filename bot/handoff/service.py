@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
+from statistics import median
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.database import utcnow
@@ -72,9 +74,68 @@ def last_closed_case(conversation_id: str, *, session: Session) -> Case | None:
     ).first()
 
 
+def get(case_id: int, *, session: Session) -> Case | None:
+    return session.get(Case, case_id)
+
+
+def queue(*, session: Session) -> Sequence[Case]:
+    """Waiting cases, most serious first, then longest waiting."""
+    return session.scalars(
+        select(Case).where(Case.status == CaseStatus.QUEUED.value).order_by(Case.level_rank, Case.created_at)
+    ).all()
+
+
+def held_by(user_id: int, *, session: Session) -> Sequence[Case]:
+    return session.scalars(
+        select(Case)
+        .where(Case.status == CaseStatus.CLAIMED.value, Case.claimed_by_id == user_id)
+        .order_by(Case.claimed_at)
+    ).all()
+
+
+def claim(case_id: int, user_id: int, *, session: Session) -> bool:
+    """Take a waiting case. A conditional update, so exactly one of several workers
+    clicking at once gets it, on SQLite and PostgreSQL alike."""
+    result = session.execute(
+        update(Case)
+        .where(Case.id == case_id, Case.status == CaseStatus.QUEUED.value)
+        .values(status=CaseStatus.CLAIMED.value, claimed_by_id=user_id, claimed_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def release(case: Case) -> None:
+    """Back to the queue, keeping its place (created_at) and level."""
+    case.status = CaseStatus.QUEUED.value
+    case.claimed_by_id = None
+    case.claimed_at = None
+
+
 def close(case: Case, *, outcome: str, note: str | None, closed_at_seq: int) -> None:
     case.status = CaseStatus.CLOSED.value
     case.outcome = outcome
     case.note = note
     case.closed_at = utcnow()
     case.closed_at_seq = closed_at_seq
+
+
+def typical_wait(
+    *, session: Session, window: timedelta = timedelta(hours=24), minimum_cases: int = 3
+) -> timedelta | None:
+    """The median wait of cases claimed recently, or None when there are too few to say honestly."""
+    since = utcnow() - window
+    rows = session.execute(
+        select(Case.created_at, Case.claimed_at).where(Case.claimed_at.is_not(None), Case.claimed_at > since)
+    ).all()
+    if len(rows) < minimum_cases:
+        return None
+    return timedelta(seconds=median((claimed - created).total_seconds() for created, claimed in rows))
+
+
+def queue_position(case: Case, *, session: Session) -> int:
+    """How many waiting cases will be offered to a worker before this one."""
+    return sum(
+        1
+        for other in queue(session=session)
+        if other.id != case.id and (other.level_rank, other.created_at) <= (case.level_rank, case.created_at)
+    )

@@ -66,6 +66,7 @@ def test_the_same_message_sent_twice_at_once_is_stored_once(chat: Chat) -> None:
 
 def test_events_after_a_seq(chat: Chat) -> None:
     chat.send("one")
+    chat.wait_for(lambda e: e["type"] == "bot_message" and e["seq"] > 3)
     everything = chat.events()
     later = chat.events(after=everything[1]["seq"])
     assert later == everything[2:]
@@ -155,6 +156,12 @@ def test_health(client) -> None:
     assert ready.status_code == 503
     assert ready.json()["checks"]["database"] is True
     assert ready.json()["checks"]["rasa_model_loaded"] is False
+
+
+def test_a_nation_can_be_given_when_the_conversation_starts(client) -> None:
+    assert client.post("/api/conversations", json={"nation": "scotland"}).status_code == 201
+    refused = client.post("/api/conversations", json={"nation": "atlantis"})
+    assert refused.status_code == 422
 
 
 def test_the_openapi_schema_documents_the_contract(client) -> None:

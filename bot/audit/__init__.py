@@ -1,0 +1,1 @@
+"""The audit log: every view of a transcript, by whom and why."""

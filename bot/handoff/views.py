@@ -1,0 +1,207 @@
+"""The helpline console: the live queue, claiming cases, chatting, closing.
+
+Every endpoint takes the signed-in worker from their server-side session and
+shows only the queue and the cases that worker holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, WebSocket
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field, StrictBool, StrictStr
+from sqlalchemy.orm import Session
+
+from bot.audit import service as audit
+from bot.conversation import service as conversations
+from bot.database import utcnow
+from bot.dialogue.rasa import DialogueUnavailable
+from bot.errors import ApiError
+from bot.handoff import flows, service
+from bot.handoff.models import Case
+from bot.notify import conversation_channel, push_until_closed
+from bot.staff import service as staff
+from bot.staff.security import CAN_TAKE_CASES, SignedIn, page_user, require_role, same_origin, signed_in
+from bot.templating import templates_for
+
+logger = logging.getLogger(__name__)
+router = APIRouter(prefix="/console", include_in_schema=False)
+templates = templates_for(__file__)
+worker = require_role(CAN_TAKE_CASES)
+REFRESH_SECONDS = 20.0
+
+
+class ShiftIn(BaseModel):
+    on_shift: StrictBool
+
+
+class WorkerMessageIn(BaseModel):
+    text: StrictStr = Field(max_length=4000)
+
+
+class CloseIn(BaseModel):
+    outcome: StrictStr
+    note: StrictStr | None = Field(default=None, max_length=4000)
+
+
+def summary(case: Case, *, with_quotes: bool) -> dict[str, Any]:
+    """What a worker sees of a case: quotes of the young person's words only once they hold it."""
+    reasons = list(dict.fromkeys(cue["label"] for cue in case.cues if cue.get("label")))
+    data = {
+        "id": case.id,
+        "level": case.level,
+        "status": case.status,
+        "criteria": case.criteria,
+        "reasons": reasons,
+        "age_band": case.age_band,
+        "nation": case.nation,
+        "created_at": case.created_at.isoformat(),
+        "waiting_seconds": int((utcnow() - case.created_at).total_seconds()),
+        "detected_by": case.detected_by,
+    }
+    if with_quotes:
+        data["conversation_id"] = case.conversation_id
+        data["cues"] = [cue for cue in case.cues if cue.get("quote")]
+    return data
+
+
+def _state(*, user: SignedIn, session: Session) -> dict[str, Any]:
+    return {
+        "queue": [summary(case, with_quotes=False) for case in service.queue(session=session)],
+        "held": [summary(case, with_quotes=True) for case in service.held_by(user.user_id, session=session)],
+        "on_shift": session.get(staff.StaffUser, user.user_id).on_shift,
+        "workers_on_shift": staff.staff_on_shift(session=session),
+    }
+
+
+def _not_available(request: Request) -> ApiError:
+    return ApiError(409, "case_not_available", request.app.state.services.console.error("case_not_available"))
+
+
+@router.get("", response_class=HTMLResponse)
+async def console_page(request: Request) -> Response:
+    user = await page_user(request, CAN_TAKE_CASES, elsewhere="/moderation")
+    if isinstance(user, Response):
+        return user
+    console = request.app.state.services.console
+    return templates.TemplateResponse(
+        request,
+        "console.html",
+        {"user": user, "snippets": console.entries["snippets"], "outcomes": console.entries["outcomes"]},
+    )
+
+
+@router.get("/api/state")
+async def state(request: Request, user: SignedIn = Depends(worker)) -> dict[str, Any]:
+    return await request.app.state.services.db(_state, user=user)
+
+
+@router.post("/api/shift")
+async def set_shift(body: ShiftIn, request: Request, user: SignedIn = Depends(worker)) -> dict[str, Any]:
+    services = request.app.state.services
+
+    def change(*, session: Session) -> dict[str, Any]:
+        staff.set_on_shift(session.get(staff.StaffUser, user.user_id), body.on_shift, session=session)
+        return _state(user=user, session=session)
+
+    result = await services.db(change)
+    await services.notifier.publish(flows.QUEUE_CHANNEL)
+    return result
+
+
+async def _change_case(request: Request, flow, **kwargs) -> Case:
+    """Run a flow that changes a case, then wake the consoles and the young person's chat."""
+    services = request.app.state.services
+    try:
+        case = await services.db(flow, **kwargs)
+    except flows.CaseNotAvailable:
+        raise _not_available(request) from None
+    await services.notifier.publish(flows.QUEUE_CHANNEL)
+    await services.notifier.publish(conversation_channel(case.conversation_id))
+    return case
+
+
+@router.post("/api/cases/{case_id}/claim")
+async def claim(case_id: int, request: Request, user: SignedIn = Depends(worker)) -> dict[str, Any]:
+    content = request.app.state.services.content
+    case = await _change_case(request, flows.claim, case_id=case_id, user_id=user.user_id, content=content)
+    return summary(case, with_quotes=True)
+
+
+def _transcript(*, case_id: int, after: int, user: SignedIn, session: Session) -> list[dict[str, Any]]:
+    case = flows.held_case(case_id, user.user_id, session=session)
+    if after == 0:
+        audit.record_view(user.user_id, case.conversation_id, "case", session=session)
+    return conversations.public_events_after(case.conversation_id, after, session=session)
+
+
+@router.get("/api/cases/{case_id}/events")
+async def case_events(
+    case_id: int, request: Request, after: int = Query(0, ge=0), user: SignedIn = Depends(worker)
+) -> dict[str, Any]:
+    try:
+        events = await request.app.state.services.db(_transcript, case_id=case_id, after=after, user=user)
+    except flows.CaseNotAvailable:
+        raise _not_available(request) from None
+    return {"events": events}
+
+
+@router.post("/api/cases/{case_id}/messages", status_code=201)
+async def send(
+    case_id: int, body: WorkerMessageIn, request: Request, user: SignedIn = Depends(worker)
+) -> dict[str, int]:
+    text = body.text.strip()
+    if not text:
+        raise ApiError(422, "empty_message", request.app.state.services.console.error("empty_message"))
+    case = await _change_case(request, flows.send_worker_message, case_id=case_id, user_id=user.user_id, text=text)
+    return {"case": case.id}
+
+
+@router.post("/api/cases/{case_id}/release")
+async def release(case_id: int, request: Request, user: SignedIn = Depends(worker)) -> dict[str, Any]:
+    content = request.app.state.services.content
+    case = await _change_case(request, flows.release, case_id=case_id, user_id=user.user_id, content=content)
+    return {"released": case.id}
+
+
+@router.post("/api/cases/{case_id}/close")
+async def close(case_id: int, body: CloseIn, request: Request, user: SignedIn = Depends(worker)) -> dict[str, Any]:
+    services = request.app.state.services
+    if body.outcome not in services.console.entries["outcomes"]:
+        raise ApiError(422, "bad_outcome", services.console.error("bad_outcome"))
+    note = (body.note or "").strip() or None
+    case = await _change_case(
+        request,
+        flows.close,
+        case_id=case_id,
+        user_id=user.user_id,
+        outcome=body.outcome,
+        note=note,
+        content=services.content,
+    )
+    try:
+        await services.rasa.append_tracker_events(case.conversation_id, [{"event": "resume"}])
+    except DialogueUnavailable:
+        # The dialogue bridge resumes the conversation itself on the next message.
+        logger.warning("could not resume conversation %s in Rasa yet", case.conversation_id)
+    return {"closed": case.id}
+
+
+@router.websocket("/stream")
+async def stream(websocket: WebSocket) -> None:
+    """Tells the console to refresh whenever the queue or one of its cases changes."""
+    user = await signed_in(websocket)
+    if user is None or user.role not in CAN_TAKE_CASES or not same_origin(websocket):
+        await websocket.close(code=4403)
+        return
+    await websocket.accept()
+    notifier = websocket.app.state.services.notifier
+    async with notifier.subscribe(flows.QUEUE_CHANNEL) as subscription:
+        await push_until_closed(websocket, lambda: _refresh(websocket, subscription))
+
+
+async def _refresh(websocket: WebSocket, subscription) -> None:
+    await websocket.send_json({"type": "refresh"})
+    await subscription.next(REFRESH_SECONDS)

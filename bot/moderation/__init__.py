@@ -1,0 +1,1 @@
+"""Moderators review transcripts to improve the service; every view is logged."""

@@ -1,0 +1,1 @@
+"""Helpline staff and moderator accounts, sign-in and sessions."""

@@ -1,0 +1,135 @@
+"""Service functions for staff accounts and sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from bot.database import utcnow
+from bot.staff.models import Role, StaffSession, StaffUser
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+SESSION_IDLE = timedelta(hours=2)
+SESSION_MAX = timedelta(hours=12)
+
+_hasher = PasswordHasher()
+# Verifying against this when the username is unknown takes as long as a real
+# check, so response times do not reveal which usernames exist.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class UsernameTaken(Exception):
+    pass
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(username: str, role: Role, *, session: Session) -> tuple[StaffUser, str]:
+    """A new account and its generated password, which is shown once and never stored."""
+    if session.scalars(select(StaffUser).where(StaffUser.username == username)).first():
+        raise UsernameTaken(username)
+    password = secrets.token_urlsafe(18)
+    user = StaffUser(username=username, role=role.value, password_hash=_hasher.hash(password))
+    session.add(user)
+    session.flush()
+    return user, password
+
+
+def authenticate(username: str, password: str, *, session: Session) -> StaffUser | None:
+    """The user, or None for a wrong username or password or a locked account (deliberately
+    not saying which). Returns rather than raises, so a failed attempt is committed and counts."""
+    user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
+    if user is None:
+        _verify(_DUMMY_HASH, password)
+        return None
+    now = utcnow()
+    if user.locked_until and user.locked_until > now:
+        return None
+    if not _verify(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+        return None
+    user.failed_logins = 0
+    user.locked_until = None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def start_session(user: StaffUser, *, session: Session) -> tuple[str, StaffSession]:
+    """A new session; returns the cookie token (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    record = StaffSession(
+        id=_token_hash(token),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + SESSION_MAX,
+    )
+    session.add(record)
+    session.flush()
+    return token, record
+
+
+def resume_session(token: str | None, *, session: Session) -> tuple[StaffUser, StaffSession] | None:
+    """The signed-in user for a cookie token, if the session is still valid; refreshes its idle timer."""
+    if not token:
+        return None
+    record = session.get(StaffSession, _token_hash(token))
+    now = utcnow()
+    if record is None or record.expires_at <= now or record.last_seen_at + SESSION_IDLE <= now:
+        return None
+    record.last_seen_at = now
+    user = session.get(StaffUser, record.user_id)
+    return (user, record) if user else None
+
+
+def end_session(token: str, *, session: Session) -> None:
+    session.execute(delete(StaffSession).where(StaffSession.id == _token_hash(token)))
+
+
+def end_all_sessions(user_id: int, *, session: Session) -> None:
+    """Sign out everywhere."""
+    session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+
+
+def set_on_shift(user: StaffUser, on_shift: bool, *, session: Session) -> None:
+    user.on_shift = on_shift
+
+
+def staff_on_shift(*, session: Session) -> int:
+    """Workers on shift with a live session: the people who could take a case now."""
+    now = utcnow()
+    return len(
+        session.scalars(
+            select(StaffUser.id)
+            .join(StaffSession, StaffSession.user_id == StaffUser.id)
+            .where(
+                StaffUser.on_shift.is_(True),
+                StaffUser.role.in_([Role.STAFF.value, Role.ADMIN.value]),
+                StaffSession.expires_at > now,
+                StaffSession.last_seen_at > now - SESSION_IDLE,
+            )
+            .distinct()
+        ).all()
+    )

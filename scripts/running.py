@@ -1,0 +1,46 @@
+"""Use the running service, or start it (as `make run` does) for the length of a script."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+
+from bot.settings import PROJECT_ROOT
+
+START_TIMEOUT_SECONDS = 300
+
+
+def default_base_url() -> str:
+    return f"http://127.0.0.1:{os.environ.get('BOT_PORT', '8000')}"
+
+
+def ready(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/readyz", timeout=3).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@contextlib.contextmanager
+def running_service(base_url: str) -> Iterator[None]:
+    if ready(base_url):
+        yield
+        return
+    process = subprocess.Popen([sys.executable, "-m", "bot.run_local"], cwd=PROJECT_ROOT, env=dict(os.environ))
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not ready(base_url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit("the service did not start; see its output above")
+            time.sleep(1)
+        yield
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
