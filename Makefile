@@ -37,13 +37,14 @@ MODEL_INPUTS := config.yml domain.yml data/rules.yml data/stories.yml $(NLU_DATA
 	$(wildcard components/*.py) $(wildcard safeguarding/*.py) $(wildcard data/safeguarding/*.yml) \
 	$(SPACY_MODEL)/meta.json
 
-.PHONY: help run test test-rasa test-app lint validate model migrate nlu-report replay eval clean
+.PHONY: help run test test-rasa test-app browser lint validate model migrate nlu-report replay eval bench-handoff user clean
 
 help:
 	@echo "make run      start the whole service locally (SQLite, no other server needed)"
 	@echo "make test     install everything needed and run every test"
 	@echo "make eval     replay the development conversations and score the handoffs"
 	@echo "make nlu-report   cross-validate the NLU and write reports/"
+	@echo "make user NAME=... ROLE=staff|moderator|admin   create a console account (prints its password once)"
 
 # --- environments -----------------------------------------------------------
 
@@ -82,6 +83,10 @@ migrate: $(APP_VENV)/.installed
 run: $(APP_VENV)/.installed $(MODEL) migrate
 	$(APP_PY) -m bot.run_local
 
+user: $(APP_VENV)/.installed migrate
+	@test -n "$(NAME)" -a -n "$(ROLE)" || { echo "usage: make user NAME=... ROLE=staff|moderator|admin"; exit 2; }
+	$(APP_PY) -m bot.cli create-user --name "$(NAME)" --role "$(ROLE)"
+
 # --- tests ------------------------------------------------------------------
 
 validate: $(RASA_VENV)/.installed $(SPACY_MODEL)/meta.json
@@ -94,8 +99,17 @@ test-rasa: $(RASA_VENV)/.installed $(MODEL)
 	$(RASA_PY) -m pytest -q tests/rasa tests/safeguarding
 	$(RASA) test core --stories tests/stories --model $(MODEL) --fail-on-prediction-errors --out reports/core-test --quiet
 
-test-app: $(APP_VENV)/.installed $(MODEL)
-	$(APP_PY) -m pytest -q tests/app tests/safeguarding tests/e2e
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download),
+# and axe-core from npm to check accessibility.
+browser: tests/browser/node_modules/.installed
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --silent --no-audit --no-fund
+	touch $@
+
+test-app: $(APP_VENV)/.installed $(MODEL) browser
+	$(APP_PY) -m pytest -q tests/app tests/safeguarding tests/e2e tests/browser
 
 test: lint validate test-rasa test-app
 
@@ -114,5 +128,8 @@ eval: $(APP_VENV)/.installed $(MODEL) migrate
 	$(APP_PY) -m scripts.replay --input ../shared/eval/conversations.jsonl --output reports/eval-results.jsonl
 	$(APP_PY) -m scripts.score --conversations ../shared/eval/conversations.jsonl --results reports/eval-results.jsonl
 
+bench-handoff: $(APP_VENV)/.installed $(MODEL) migrate
+	$(APP_PY) -m scripts.bench_handoff --cases 30
+
 clean:
-	rm -rf .venv build models var reports .rasa
+	rm -rf .venv build models var reports .rasa tests/browser/node_modules tests/artifacts

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 import anyio.to_thread
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from bot import health
 from bot.content import load_content
@@ -17,10 +19,14 @@ from bot.dialogue.flows import DialogueWorker
 from bot.dialogue.rasa import RasaClient
 from bot.dialogue.safety_net import SafetyNet
 from bot.errors import install_error_handlers
+from bot.handoff import views as console_views
+from bot.moderation import views as moderation_views
 from bot.notify import make_notifier
+from bot.retention import purge_periodically
 from bot.services import Services
-from bot.settings import Settings, get_settings
-from bot.web import views as web_views
+from bot.settings import PROJECT_ROOT, Settings, get_settings
+from bot.staff import views as staff_views
+from bot.widget import views as widget_views
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         notifier=make_notifier(settings.redis_url),
         rasa=RasaClient(settings.rasa_url, settings.rasa_token, settings.actions_url, settings.rasa_timeout_seconds),
         content=load_content(settings.content_dir),
+        console=load_content(settings.content_dir, "console"),
     )
     safety_net = SafetyNet()
 
@@ -41,7 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await services.notifier.start()
         await anyio.to_thread.run_sync(safety_net.warm_up)
         app.state.dialogue.start()
+        purger = asyncio.create_task(purge_periodically(services))
         yield
+        purger.cancel()
         await app.state.dialogue.stop()
         await services.rasa.close()
         await services.notifier.stop()
@@ -57,5 +66,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(conversation_views.router)
-    app.include_router(web_views.router)
+    app.include_router(widget_views.router)
+    app.include_router(staff_views.router)
+    app.include_router(console_views.router)
+    app.include_router(moderation_views.router)
+    app.mount(
+        "/console/static", StaticFiles(directory=PROJECT_ROOT / "bot" / "handoff" / "static"), name="console-static"
+    )
     return app

@@ -1,1 +1,0 @@
-"""Pages for young people: the chat page."""
