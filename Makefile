@@ -94,6 +94,7 @@ validate: $(RASA_VENV)/.installed $(SPACY_MODEL)/meta.json
 
 lint: $(APP_VENV)/.installed
 	$(APP_VENV)/bin/ruff check bot safeguarding actions components tests scripts
+	$(APP_VENV)/bin/ruff format --check --quiet bot safeguarding actions components tests scripts
 
 test-rasa: $(RASA_VENV)/.installed $(MODEL)
 	$(RASA_PY) -m pytest -q tests/rasa tests/safeguarding

@@ -10,7 +10,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation_reading import assessor, read_conversation
 
-
 # A typed request for a person below this confidence is confirmed with an offer first.
 CLEAR_REQUEST_CONFIDENCE = 0.8
 
@@ -42,4 +41,8 @@ class ActionHandToPerson(Action):
         latest = tracker.latest_message
         intent = latest.get("intent") or {}
         pressed_button = (latest.get("text") or "").startswith("/")
-        return pressed_button or intent.get("name") == "affirm" or float(intent.get("confidence") or 0) >= CLEAR_REQUEST_CONFIDENCE
+        return (
+            pressed_button
+            or intent.get("name") == "affirm"
+            or float(intent.get("confidence") or 0) >= CLEAR_REQUEST_CONFIDENCE
+        )
