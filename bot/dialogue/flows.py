@@ -107,7 +107,7 @@ class DialogueWorker:
             return
 
     async def stop(self) -> None:
-        tasks = [self._recovery, *self._tasks.values()] if self._recovery else list(self._tasks.values())
+        tasks = [task for task in (self._recovery, *self._tasks.values(), *self._background) if task]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
