@@ -159,6 +159,18 @@ async def send(
     return {"case": case.id}
 
 
+@router.post("/api/cases/{case_id}/typing", status_code=204)
+async def typing(case_id: int, request: Request, user: SignedIn = Depends(worker)) -> Response:
+    """Shows the young person that the worker is typing; nothing is stored."""
+    services = request.app.state.services
+    try:
+        case = await services.db(flows.held_case, case_id=case_id, user_id=user.user_id)
+    except flows.CaseNotAvailable:
+        raise _not_available(request) from None
+    await services.notifier.publish(conversation_channel(case.conversation_id), {"typing": "human"})
+    return Response(status_code=204)
+
+
 @router.post("/api/cases/{case_id}/release")
 async def release(case_id: int, request: Request, user: SignedIn = Depends(worker)) -> dict[str, Any]:
     content = request.app.state.services.content

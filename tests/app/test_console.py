@@ -257,3 +257,16 @@ def test_the_console_stream_asks_for_a_refresh_and_refuses_other_origins(app, da
         worker.client.websocket_connect("/console/stream", headers={"origin": "http://evil.example"}) as socket,
     ):
         socket.receive_json()
+
+
+def test_a_workers_typing_reaches_the_young_persons_stream(app, database_url, young_person) -> None:
+    worker = Worker(app, database_url, "ivy")
+    worker.sign_in()
+    chat = young_person()
+    escalate(chat)
+    [queued] = wait_for_queue(worker, lambda s: s["queue"])["queue"]
+    worker.api("POST", f"/console/api/cases/{queued['id']}/claim")
+    with chat.client.websocket_connect(f"/api/conversations/{chat.id}/stream") as stream:
+        stream.send_json({"token": chat.token, "after": chat.events()[-1]["seq"]})
+        assert worker.api("POST", f"/console/api/cases/{queued['id']}/typing").status_code == 204
+        assert stream.receive_json() == {"type": "typing", "who": "human"}

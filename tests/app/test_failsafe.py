@@ -1,5 +1,7 @@
 """Fail safe: whatever is down, the young person gets help and danger reaches a person."""
 
+import time
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -98,3 +100,57 @@ def test_a_message_stored_before_a_restart_is_answered_after_it(sqlite_url: str)
         chat.client = client
         events = chat.wait_for(lambda e: e["type"] == "bot_message", after=last + 1)
     assert "0800 1111" in " ".join(e["text"] for e in events)
+
+
+class RasaWithoutActions:
+    """A stand-in for a Rasa server whose action server is down: it still answers
+    with its own responses, but no action runs, so no safety decision comes back."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+        from starlette.applications import Starlette
+        from starlette.responses import JSONResponse
+        from starlette.routing import Route
+
+        async def webhook(request):
+            sender = (await request.json())["sender"]
+            return JSONResponse([{"recipient_id": sender, "text": "Here is what the bot says."}])
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        app = Starlette(routes=[Route("/webhooks/rest/webhook", webhook, methods=["POST"])])
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def test_when_the_action_server_is_down_the_safety_net_still_hands_over(sqlite_url: str) -> None:
+    with (
+        RasaWithoutActions() as rasa_url,
+        TestClient(create_app(make_settings(sqlite_url, rasa_url=rasa_url))) as client,
+    ):
+        chat = Chat(client)
+        last = chat.events()[-1]["seq"]
+        chat.send("how are you")
+        ordinary = chat.wait_for(lambda e: e["type"] == "bot_message", after=last)
+        assert [e["text"] for e in ordinary if e["type"] == "bot_message"] == ["Here is what the bot says."]
+
+        chat.send("he says hell send my nudes to my school unless i send him more")
+        danger = chat.wait_for(lambda e: e["type"] == "status", after=ordinary[-1]["seq"])
+    assert any(e.get("status") == "waiting_for_human" for e in danger)
+    with session_factory(sqlite_url)() as session:
+        case = session.scalars(select(Case).where(Case.conversation_id == chat.id)).one()
+    assert case.detected_by == "safety_net" and "coercion" in case.criteria

@@ -210,3 +210,23 @@ def test_reconnects_after_the_app_restarts_without_losing_or_repeating_messages(
     finally:
         app.send_signal(signal.SIGTERM)
         app.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "why"), [(320, 568, "a small phone"), (640, 400, "a 1280x800 screen at 200% zoom")]
+)
+def test_usable_on_a_small_phone_and_at_200_percent_zoom(page: Page, service, width, height, why) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    open_chat(page, service.base_url)
+    panel = widget(page).get_by_role("dialog").bounding_box()
+    assert panel["x"] >= 0 and panel["x"] + panel["width"] <= width, why
+    assert panel["y"] >= 0 and panel["y"] + panel["height"] <= height, why
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width, why
+    for name in ["Type your message", "Send"]:
+        target = widget(page).get_by_role("button", name=name) if name == "Send" else widget(page).get_by_label(name)
+        expect(target).to_be_in_viewport()
+    expect(widget(page).get_by_role("link", name=re.compile("0800 1111"))).to_be_in_viewport()
+    # Everything works from the keyboard: Tab reaches the message box and Enter sends.
+    widget(page).get_by_label("Type your message").fill("hi")
+    page.keyboard.press("Enter")
+    expect(widget(page).locator("li.user_message")).to_have_count(1)

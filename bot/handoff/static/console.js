@@ -168,6 +168,14 @@
     box.focus();
   });
 
+  // Let the young person see the worker is typing, at most every few seconds.
+  let typingSent = 0;
+  $("reply-text").addEventListener("input", () => {
+    if (openCase === null || Date.now() - typingSent < 4000) return;
+    typingSent = Date.now();
+    api("POST", `/console/api/cases/${openCase}/typing`).catch(() => {});
+  });
+
   $("reply").addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = $("reply-text").value.trim();
