@@ -54,6 +54,17 @@ def wait_for_queue(worker: Worker, predicate, timeout: float = 10.0) -> dict:
         time.sleep(0.1)
 
 
+def worker_holding_a_case(app, database_url, young_person, name: str) -> tuple[Worker, Chat, dict]:
+    """A signed-in worker who has claimed the case of a young person's escalated chat."""
+    worker = Worker(app, database_url, name)
+    worker.sign_in()
+    chat = young_person()
+    escalate(chat)
+    [queued] = wait_for_queue(worker, lambda s: s["queue"])["queue"]
+    assert worker.api("POST", f"/console/api/cases/{queued['id']}/claim").status_code == 200
+    return worker, chat, queued
+
+
 def test_sign_in_sets_a_safe_session_cookie(app, database_url) -> None:
     worker = Worker(app, database_url, "asha")
     response = worker.sign_in()
@@ -173,12 +184,7 @@ def test_nobody_sees_a_case_they_do_not_hold(app, database_url, young_person) ->
 
 
 def test_release_puts_the_case_back_in_the_queue(app, database_url, young_person) -> None:
-    worker = Worker(app, database_url, "erin")
-    worker.sign_in()
-    chat = young_person()
-    escalate(chat)
-    [queued] = wait_for_queue(worker, lambda s: s["queue"])["queue"]
-    worker.api("POST", f"/console/api/cases/{queued['id']}/claim")
+    worker, chat, queued = worker_holding_a_case(app, database_url, young_person, "erin")
     assert worker.api("POST", f"/console/api/cases/{queued['id']}/release").status_code == 200
     assert [item["id"] for item in worker.state()["queue"]] == [queued["id"]]
     statuses = [e["status"] for e in chat.events() if e["type"] == "status"]
@@ -260,12 +266,7 @@ def test_the_console_stream_asks_for_a_refresh_and_refuses_other_origins(app, da
 
 
 def test_a_workers_typing_reaches_the_young_persons_stream(app, database_url, young_person) -> None:
-    worker = Worker(app, database_url, "ivy")
-    worker.sign_in()
-    chat = young_person()
-    escalate(chat)
-    [queued] = wait_for_queue(worker, lambda s: s["queue"])["queue"]
-    worker.api("POST", f"/console/api/cases/{queued['id']}/claim")
+    worker, chat, queued = worker_holding_a_case(app, database_url, young_person, "ivy")
     with chat.client.websocket_connect(f"/api/conversations/{chat.id}/stream") as stream:
         stream.send_json({"token": chat.token, "after": chat.events()[-1]["seq"]})
         assert worker.api("POST", f"/console/api/cases/{queued['id']}/typing").status_code == 204
