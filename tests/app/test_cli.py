@@ -1,0 +1,64 @@
+"""The administration commands, run as `make user` and the retention job run them."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from bot.conversation import service as conversations
+from bot.conversation.models import Conversation
+from bot.database import session_factory, session_scope, utcnow
+from bot.handoff import service as cases
+from bot.handoff.models import CaseLevel
+from bot.settings import PROJECT_ROOT
+from bot.staff import service as staff
+
+
+def cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "BOT_DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True
+    )
+
+
+def test_create_user_prints_a_working_password_once_and_refuses_a_duplicate(database_url: str) -> None:
+    created = cli(database_url, "create-user", "--name", "nadia", "--role", "moderator")
+    assert created.returncode == 0, created.stderr
+    password = re.search(r"Password \(shown once.*\): (\S+)", created.stdout).group(1)
+    with session_scope(session_factory(database_url)) as session:
+        user = staff.authenticate("nadia", password, session=session)
+        assert user is not None and user.role == "moderator"
+        assert password not in user.password_hash
+    again = cli(database_url, "create-user", "--name", "nadia", "--role", "staff")
+    assert again.returncode == 1 and "already" in again.stderr
+
+
+def test_purge_deletes_idle_conversations_but_keeps_open_cases(database_url: str) -> None:
+    long_ago = utcnow() - timedelta(days=400)
+    with session_scope(session_factory(database_url)) as session:
+        idle, _ = conversations.create(session=session)
+        in_case, _ = conversations.create(session=session)
+        recent, _ = conversations.create(session=session)
+        idle.last_activity_at = in_case.last_activity_at = long_ago
+        cases.create(
+            in_case.id,
+            level=CaseLevel.HIGH,
+            criteria=["coercion"],
+            evidence=[],
+            detected_by="dialogue",
+            age_band="13_15",
+            nation=None,
+            opened_at_seq=0,
+            session=session,
+        )
+        ids = {"idle": idle.id, "in_case": in_case.id, "recent": recent.id}
+    result = cli(database_url, "purge")
+    assert result.returncode == 0 and "Deleted 1" in result.stdout
+    with session_factory(database_url)() as session:
+        left = set(session.scalars(select(Conversation.id)))
+    assert ids["idle"] not in left and {ids["in_case"], ids["recent"]} <= left
