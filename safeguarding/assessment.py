@@ -12,7 +12,7 @@ the cues, quoted from the young person's own words, that showed them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import yaml
 
 from safeguarding.bands import AGE_BANDS, age_band_for
 from safeguarding.lexicon import Lexicon, load_lexicon
-from safeguarding.reader import Reading
+from safeguarding.reader import NEGATED, Reading
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "data" / "safeguarding" / "policy.yml"
 
@@ -43,6 +43,10 @@ class Policy:
     intent_confidence: float
     criterion_context_cues: dict[str, frozenset[str]]
     intent_evidence: dict[str, frozenset[str]]
+    intent_cancelled_by: dict[str, frozenset[str]]
+    joking_cancels: frozenset[str]
+    context_ignores_negation: frozenset[str]
+    image_intent_confidence: float
     third_party_intents: frozenset[str]
     critical_criteria: frozenset[str]
     image_intents: frozenset[str]
@@ -73,6 +77,10 @@ def load_policy(path: Path = DEFAULT_POLICY_PATH) -> Policy:
         intent_confidence=float(data["intent_confidence"]),
         criterion_context_cues={key: frozenset(names) for key, names in data["criterion_context_cues"].items()},
         intent_evidence={intent: frozenset(entry["evidence"]) for intent, entry in data["intent_criteria"].items()},
+        intent_cancelled_by={intent: frozenset(cues) for intent, cues in data["intent_cancelled_by"].items()},
+        joking_cancels=frozenset(data["joking_cancels"]),
+        context_ignores_negation=frozenset(data["context_ignores_negation"]),
+        image_intent_confidence=float(data["image_intent_confidence"]),
         third_party_intents=frozenset(data["third_party_intents"]),
         critical_criteria=frozenset(data["critical_criteria"]),
         image_intents=frozenset(data["image_intents"]),
@@ -172,6 +180,7 @@ class Assessor:
         criterion leads to a new handoff only with evidence from a later turn,
         while facts such as ages and who is involved carry over from the start.
         """
+        turns = [self._without_jokes(turn) for turn in turns]
         nation = next((t.reading.nation for t in reversed(turns) if t.reading.nation), None)
         own_age = self._own_age(turns, nation)
         age_band = self._age_band(turns, own_age)
@@ -210,6 +219,13 @@ class Assessor:
             return Decision(OFFER, None, (), (), offers, age_band, nation)
         return Decision(NONE, None, (), (), (), age_band, nation)
 
+    def _without_jokes(self, turn: Turn) -> Turn:
+        """A joking message that names no picture: its threats are not counted."""
+        if not turn.reading.asserted("joking") or turn.reading.asserted("image"):
+            return turn
+        cues = tuple(cue for cue in turn.reading.cues if cue.name not in self.policy.joking_cancels)
+        return replace(turn, reading=replace(turn.reading, cues=cues))
+
     # --- criteria met by one message ------------------------------------------
 
     def _direct_criteria(self, index: int, turn: Turn, findings: _Findings) -> None:
@@ -233,7 +249,9 @@ class Assessor:
             # "What if someone threatened..." or "no one is forcing me": answer, and
             # (for a hypothetical) offer a person, but do not hand over.
             return
-        elif not self._has_evidence(turn, self.policy.intent_evidence[turn.intent]):
+        elif not self._has_evidence(turn, self.policy.intent_evidence[turn.intent]) or any(
+            cue.name in self.policy.intent_cancelled_by.get(turn.intent, ()) for cue in cues
+        ):
             return
         else:
             findings.add(criterion, Evidence(self.policy.intent_labels[turn.intent], _excerpt(turn.text), index))
@@ -266,6 +284,12 @@ class Assessor:
 
         if context.get("threat_word") and images:
             findings.add("coercion", *context["threat_word"], *images)
+        if context.get("image_held") and context.get("money_talk"):
+            # Someone has their pictures, and money comes into it: sextortion.
+            findings.add("coercion", *context["image_held"], *context["money_talk"])
+        if context.get("repeated_asking") and context.get("refused") and images:
+            # Asked again and again after a no, with pictures in the conversation: pressure.
+            findings.add("coercion", *context["repeated_asking"], *context["refused"])
 
         direct_grooming = set(findings.evidence) & {"grooming"}
         signs = {cue: context[cue] for cue in self.policy.grooming_signs if cue in context}
@@ -281,7 +305,7 @@ class Assessor:
         context: dict[str, list[Evidence]] = {}
         for index, turn in enumerate(turns):
             for cue in turn.reading.cues:
-                if cue.asserted:
+                if cue.asserted or (cue.polarity == NEGATED and cue.name in self.policy.context_ignores_negation):
                     context.setdefault(cue.name, []).append(
                         Evidence(self.lexicon.cues[cue.name].label, cue.quote, index)
                     )
@@ -290,7 +314,7 @@ class Assessor:
     def _image_involvement(self, turns: Sequence[Turn]) -> list[Evidence]:
         found = []
         for index, turn in enumerate(turns):
-            if turn.intent in self.policy.image_intents and turn.confidence >= self.policy.intent_confidence:
+            if turn.intent in self.policy.image_intents and turn.confidence >= self.policy.image_intent_confidence:
                 found.append(Evidence("images", "", index))
             if turn.intent in self.policy.question_intents:
                 continue

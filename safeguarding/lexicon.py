@@ -53,6 +53,7 @@ class Negation:
     negators: frozenset[str]
     window: int
     double_negation_breakers: frozenset[str]
+    scope_breakers: frozenset[str]
     answer_verbs: frozenset[str]
     coordinators: frozenset[str]
     clause_breaks: frozenset[str]
@@ -155,6 +156,7 @@ def parse_lexicon(data: dict[str, Any]) -> Lexicon:
             negators=frozenset(_lower_tuple(negation["negators"])),
             window=int(negation["window"]),
             double_negation_breakers=frozenset(_lower_tuple(negation["double_negation_breakers"])),
+            scope_breakers=frozenset(_lower_tuple(negation["scope_breakers"])),
             answer_verbs=frozenset(_lower_tuple(negation["answer_verbs"])),
             coordinators=frozenset(_lower_tuple(negation["coordinators"])),
             clause_breaks=frozenset(_lower_tuple(negation["clause_breaks"])),

@@ -273,7 +273,9 @@ class MessageReader:
                 if index > 0 and doc[index - 1].norm_ in negation.answer_verbs:
                     return False
                 between = doc[index + 1 : span.start]
-                return not any(t.norm_ in negation.double_negation_breakers for t in between)
+                return not any(
+                    t.norm_ in negation.double_negation_breakers or t.lemma_ in negation.scope_breakers for t in between
+                )
         return False
 
     @staticmethod

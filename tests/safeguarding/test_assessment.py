@@ -133,3 +133,43 @@ def test_a_disclosure_intent_is_cancelled_by_negating_its_own_criterion(reader, 
     # ...but not by negating something else.
     text = "hes not threatening me but hes 26 and wants me to send him pics"
     assert decide(reader, assessor, text, intents=[("disclose_adult_involved", 0.9)]).hands_off
+
+
+def test_a_figure_of_speech_is_not_a_self_harm_disclosure(reader, assessor) -> None:
+    for text in [
+        "ugh revision is literally killing me",
+        "my mum is gonna kill me lol",
+        "i'm dead 💀 that was so funny",
+    ]:
+        assert not decide(reader, assessor, text, intents=[("disclose_self_harm", 0.9)]).hands_off, text
+    # ...but a real one still is, with or without the classifier.
+    assert decide(reader, assessor, "i cant do this anymore", intents=[("disclose_self_harm", 0.9)]).level == CRITICAL
+    assert decide(reader, assessor, "this is killing me, i want to kill myself").level == CRITICAL
+
+
+def test_a_threat_of_violence_is_no_figure_of_speech(reader, assessor) -> None:
+    decision = decide(reader, assessor, "hes going to kill me", intents=[("disclose_self_harm", 0.9)])
+    assert decision.hands_off
+
+
+def test_a_joke_with_no_picture_is_not_a_threat(reader, assessor) -> None:
+    assert not decide(reader, assessor, "my brother keeps threatening to expose me for liking kpop lol").hands_off
+    # ...but a laugh does not cancel a threat about pictures.
+    assert decide(reader, assessor, "hes threatening to post my nudes lol").hands_off
+
+
+def test_asked_again_and_again_after_a_no_is_pressure(reader, assessor) -> None:
+    texts = ["this lad asked me for a pic and i told him no", "he just keeps asking every day now"]
+    assert decide(reader, assessor, *texts).criteria == ("coercion",)
+    assert not decide(reader, assessor, "he asked me for a pic once and i told him no").hands_off
+
+
+def test_someone_holding_pictures_where_money_comes_in_is_sextortion(reader, assessor) -> None:
+    texts = ["my cousin is really stressed", "someone has pics of him and he doesnt have the money"]
+    decision = decide(reader, assessor, *texts)
+    assert decision.hands_off and "coercion" in decision.criteria
+
+
+def test_not_knowing_someone_does_not_negate_what_they_have(reader, assessor) -> None:
+    decision = decide(reader, assessor, "im 14 and a man i dont know has pictures of me")
+    assert decision.hands_off and "adult_involved" in decision.criteria

@@ -22,19 +22,23 @@ def test_every_cue_has_a_known_criterion() -> None:
     assert {cue.criterion for cue in load_lexicon().cues.values()} <= criteria
 
 
+NEGATION = {
+    "negators": ["not"],
+    "window": 3,
+    "double_negation_breakers": [],
+    "scope_breakers": [],
+    "answer_verbs": [],
+    "coordinators": [],
+    "clause_breaks": [],
+}
+
+
 def _minimal(**overrides):
     data = {
         "word_sets": {},
         "cues": {"x": {"label": "x", "patterns": ["hello"]}},
         "markers": {},
-        "negation": {
-            "negators": ["not"],
-            "window": 3,
-            "double_negation_breakers": [],
-            "answer_verbs": [],
-            "coordinators": [],
-            "clause_breaks": [],
-        },
+        "negation": NEGATION,
         "ages": {
             "number_words": {},
             "units_after": [],
@@ -58,15 +62,4 @@ def test_a_typo_fails_when_the_lexicon_loads() -> None:
 
 def test_a_bare_yaml_boolean_in_a_word_list_is_refused() -> None:
     with pytest.raises(LexiconError, match="boolean"):
-        parse_lexicon(
-            _minimal(
-                negation={
-                    "negators": [False],
-                    "window": 3,
-                    "double_negation_breakers": [],
-                    "coordinators": [],
-                    "answer_verbs": [],
-                    "clause_breaks": [],
-                }
-            )
-        )
+        parse_lexicon(_minimal(negation={**NEGATION, "negators": [False]}))
