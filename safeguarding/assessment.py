@@ -46,10 +46,8 @@ class Policy:
     intent_cancelled_by: dict[str, frozenset[str]]
     joking_cancels: frozenset[str]
     context_ignores_negation: frozenset[str]
-    image_intent_confidence: float
     third_party_intents: frozenset[str]
     critical_criteria: frozenset[str]
-    image_intents: frozenset[str]
     question_intents: frozenset[str]
     offer_intents: frozenset[str]
     adult_involvement_cues: frozenset[str]
@@ -80,10 +78,8 @@ def load_policy(path: Path = DEFAULT_POLICY_PATH) -> Policy:
         intent_cancelled_by={intent: frozenset(cues) for intent, cues in data["intent_cancelled_by"].items()},
         joking_cancels=frozenset(data["joking_cancels"]),
         context_ignores_negation=frozenset(data["context_ignores_negation"]),
-        image_intent_confidence=float(data["image_intent_confidence"]),
         third_party_intents=frozenset(data["third_party_intents"]),
         critical_criteria=frozenset(data["critical_criteria"]),
-        image_intents=frozenset(data["image_intents"]),
         question_intents=frozenset(data["question_intents"]),
         offer_intents=frozenset(data["offer_intents"]),
         adult_involvement_cues=frozenset(data["adult_involvement_cues"]),
@@ -314,8 +310,6 @@ class Assessor:
     def _image_involvement(self, turns: Sequence[Turn]) -> list[Evidence]:
         found = []
         for index, turn in enumerate(turns):
-            if turn.intent in self.policy.image_intents and turn.confidence >= self.policy.image_intent_confidence:
-                found.append(Evidence("images", "", index))
             if turn.intent in self.policy.question_intents:
                 continue
             found += [

@@ -160,6 +160,9 @@ class MessageReader:
         doc = self.nlp(normalise(text))
         markers = self._spans(self._marker_matcher, doc)
         hypothetical_starts = [span.start for span in markers.get("hypothetical", [])]
+        if markers.get("informational"):
+            # Asking for a project or a talk: the whole message is hypothetical.
+            hypothetical_starts.append(0)
         cues = self._drop_help_seeking_adults(
             tuple(
                 self._cue(span, text, hypothetical_starts)
@@ -185,7 +188,7 @@ class MessageReader:
             *(Fact(THIRD_PARTY, "yes", span.start_char, span.end_char) for span in markers.get("third_party", [])),
             *(
                 Fact(HYPOTHETICAL_FRAME, "yes", span.start_char, span.end_char)
-                for span in markers.get("hypothetical", [])
+                for span in markers.get("hypothetical", []) + markers.get("informational", [])
             ),
         ]
         return Reading(

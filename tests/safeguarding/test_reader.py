@@ -130,3 +130,11 @@ def test_quotes_come_from_the_original_text(reader: MessageReader) -> None:
     text = "He’s THREATENING to post them"
     cue = next(c for c in reader.read(text).cues if c.name == "threat")
     assert text[cue.start : cue.end] == cue.quote == "THREATENING to"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["they'd all be better off without me", "everyone would be happier if i wasnt here", "i took a load of tablets"],
+)
+def test_indirect_suicidal_statements(reader: MessageReader, text: str) -> None:
+    assert {c.name for c in reader.read(text).cues if c.asserted} & {"suicide", "self_harm"}
