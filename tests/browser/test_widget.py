@@ -40,7 +40,7 @@ def test_a_whole_conversation(page: Page, service) -> None:
     expect(widget(page).get_by_role("dialog")).to_be_visible()
     expect(widget(page).get_by_label("Type your message")).to_be_focused()
     bots = widget(page).locator(BOT_LINE).count()
-    say(page, "how do i get a picture of me taken off the internet")
+    say(page, "a pic of me has been sent round my whole school")
     expect(widget(page).locator("li.user_message")).to_have_count(1)
     age = widget(page).get_by_role("button", name="13 to 15")
     expect(age).to_be_visible()

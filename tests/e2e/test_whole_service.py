@@ -64,15 +64,20 @@ def test_another_language_is_told_english_only_with_childline(conversation: Conv
     assert "English" in text and "0800 1111" in text
 
 
-def test_removal_asks_the_age_then_answers_for_that_age(conversation: Conversation) -> None:
+def test_a_shared_picture_asks_the_age_then_answers_for_that_age(conversation: Conversation) -> None:
     asked = [
-        e for e in conversation.say("how do i get a picture of me taken off the internet") if e["type"] == "bot_message"
+        e for e in conversation.say("a pic of me has been sent round my whole school") if e["type"] == "bot_message"
     ]
     buttons = asked[-1].get("buttons", [])
     under_18 = next(b for b in buttons if "13" in b["title"] and "15" in b["title"])
     answer = bot_texts(conversation.say(under_18["title"], payload=under_18["payload"]))
     assert "Report Remove" in answer
     assert "StopNCII" not in answer
+
+
+def test_removal_is_answered_at_once_for_any_age(conversation: Conversation) -> None:
+    answer = bot_texts(conversation.say("how do i get a picture of me taken off the internet"))
+    assert "Report Remove" in answer and "StopNCII" in answer
 
 
 def test_an_adult_is_pointed_to_stopncii_and_the_revenge_porn_helpline(conversation: Conversation) -> None:
