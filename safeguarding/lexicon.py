@@ -9,6 +9,8 @@ Matcher patterns:
     #              a number (digits or words)
     /regex/        the token's text matches the regular expression
     _              any token
+    <end>          (last) the match ends the message, or is followed by
+                   punctuation or an emoji: "send him one" but not "send him one message"
 
 Alternatives of different kinds (``#|/^\\d+yo$/``) expand into several Matcher
 patterns. Any spec may end in a quantifier: ?, +, *, or {n,m}.
@@ -29,6 +31,7 @@ DEFAULT_LEXICON_PATH = Path(__file__).resolve().parent.parent / "data" / "safegu
 
 _QUANTIFIER = re.compile(r"(\?|\+|\*|\{\d*,?\d*\})$")
 _ALTERNATIVE = re.compile(r"/[^/]+/|[^|]+")
+END_OF_PHRASE = "<end>"
 
 TokenPattern = dict[str, Any]
 
@@ -78,9 +81,20 @@ class Lexicon:
     nations: dict[str, tuple[str, ...]]
     platforms: dict[str, tuple[str, ...]]
 
+    @staticmethod
+    def ends_phrase(pattern: str) -> bool:
+        return pattern.split()[-1] == END_OF_PHRASE
+
     def compile(self, pattern: str) -> list[list[TokenPattern]]:
-        """Matcher patterns for one pattern string (several when alternatives mix kinds)."""
-        per_token = [self._token_alternatives(raw, pattern) for raw in pattern.split()]
+        """Matcher patterns for one pattern string (several when alternatives mix kinds).
+
+        A final ``<end>`` is not a token: the reader checks what follows the match."""
+        raws = pattern.split()
+        if self.ends_phrase(pattern):
+            raws = raws[:-1]
+        if not raws or END_OF_PHRASE in raws:
+            raise LexiconError(f"{END_OF_PHRASE} must end a pattern that has tokens: {pattern!r}")
+        per_token = [self._token_alternatives(raw, pattern) for raw in raws]
         return [list(combination) for combination in itertools.product(*per_token)]
 
     def _token_alternatives(self, raw: str, pattern: str) -> list[TokenPattern]:

@@ -17,7 +17,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
-from safeguarding.lexicon import Lexicon, load_lexicon
+from safeguarding.lexicon import END_OF_PHRASE, Lexicon, load_lexicon
 
 ASSERTED = "asserted"
 NEGATED = "negated"
@@ -151,9 +151,12 @@ class MessageReader:
         self._platform_matcher = self._matcher(self.lexicon.platforms.items())
 
     def _matcher(self, entries: Iterable[tuple[str, Iterable[str]]]) -> Matcher:
+        """Patterns that end a phrase go under the label with END_OF_PHRASE appended (see _matches)."""
         matcher = Matcher(self.nlp.vocab)
         for name, patterns in entries:
-            matcher.add(name, [compiled for pattern in patterns for compiled in self.lexicon.compile(pattern)])
+            for pattern in patterns:
+                key = name + END_OF_PHRASE if self.lexicon.ends_phrase(pattern) else name
+                matcher.add(key, self.lexicon.compile(pattern))
         return matcher
 
     def read(self, text: str) -> Reading:
@@ -198,15 +201,26 @@ class MessageReader:
 
     # --- matching -----------------------------------------------------------
 
+    def _matches(self, matcher: Matcher, doc: Doc) -> list[Span]:
+        spans = []
+        for match_id, start, end in matcher(doc):
+            label = self.nlp.vocab.strings[match_id]
+            if label.endswith(END_OF_PHRASE):
+                if end < len(doc) and any(character.isalnum() for character in doc[end].text):
+                    continue
+                label = label.removesuffix(END_OF_PHRASE)
+            spans.append(Span(doc, start, end, label=label))
+        return spans
+
     def _spans(self, matcher: Matcher, doc: Doc) -> dict[str, list[Span]]:
         """Matches by label, keeping the longest where matches of one label overlap."""
         by_label: dict[str, list[Span]] = {}
-        for match_id, start, end in matcher(doc):
-            by_label.setdefault(self.nlp.vocab.strings[match_id], []).append(Span(doc, start, end, label=match_id))
+        for span in self._matches(matcher, doc):
+            by_label.setdefault(span.label_, []).append(span)
         return {label: filter_spans(spans) for label, spans in by_label.items()}
 
     def _spans_with_labels(self, matcher: Matcher, doc: Doc) -> list[Span]:
-        return filter_spans([Span(doc, start, end, label=match_id) for match_id, start, end in matcher(doc)])
+        return filter_spans(self._matches(matcher, doc))
 
     def _last_mention(self, matcher: Matcher, doc: Doc) -> list[Span]:
         """The last mention, the longest where mentions overlap ("northern ireland", not "ireland")."""

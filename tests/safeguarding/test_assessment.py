@@ -1,5 +1,7 @@
 """The risk assessment over whole conversations (SAFEGUARDING.md, "When the bot must hand over")."""
 
+import pytest
+
 from safeguarding.assessment import CRITICAL, HANDOFF, HIGH, NONE, OFFER, Assessor, Turn, advice_for, load_policy
 from safeguarding.reader import MessageReader
 
@@ -43,6 +45,27 @@ def test_an_age_in_one_message_and_images_in_another_make_an_under_13_case(reade
     texts = ["im 11", "whats up", "a boy in my class sent me a nude pic"]
     assert first_handoff(reader, assessor, *texts) == 3
     assert "under_13" in decide(reader, assessor, *texts).criteria
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["im 12 and i sent one to my boyfriend"],
+        ["im 11", "a boy keeps asking me to send him one"],
+        ["im 12 and someone i met on roblox wants me to take my top off on camera"],
+        ["year 7 here", "this lad wants me to send him stuff of me"],
+    ],
+)
+def test_an_under_13_describing_images_in_other_words_is_an_under_13_case(reader, assessor, texts) -> None:
+    assert "under_13" in decide(reader, assessor, *texts).criteria
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [["im 12", "i sent one message to my teacher about homework"], ["im 11", "i sent some money for a game"]],
+)
+def test_sending_something_that_is_not_a_picture_is_no_under_13_case(reader, assessor, texts) -> None:
+    assert "under_13" not in decide(reader, assessor, *texts).criteria
 
 
 def test_a_sibling_under_13_with_images_is_someone_else_under_13(reader, assessor) -> None:

@@ -17,6 +17,14 @@ def test_mixed_alternatives_expand_into_several_patterns() -> None:
     assert [p[2] for p in patterns] == [{"LIKE_NUM": True}, {"TEXT": {"REGEX": "^\\d+yo$"}}]
 
 
+def test_a_final_end_marks_the_end_of_a_phrase_not_a_token() -> None:
+    lexicon = load_lexicon()
+    assert lexicon.ends_phrase("send him one <end>")
+    assert lexicon.compile("send him one <end>") == lexicon.compile("send him one")
+    with pytest.raises(LexiconError):
+        lexicon.compile("send <end> one")
+
+
 def test_every_cue_has_a_known_criterion() -> None:
     criteria = {"adult_involved", "coercion", "grooming", "under_13", "immediate_risk", "someone_else", None}
     assert {cue.criterion for cue in load_lexicon().cues.values()} <= criteria

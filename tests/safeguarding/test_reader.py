@@ -121,6 +121,11 @@ def test_school_years_nation_and_platform(reader: MessageReader) -> None:
     assert "snapchat" in reading.platforms
 
 
+@pytest.mark.parametrize("text", ["year 7 here", "im a year 7", "i'm in year 7"])
+def test_own_school_year_in_the_ways_people_say_it(reader: MessageReader, text: str) -> None:
+    assert reader.read(text).own_school_year == "y7"
+
+
 def test_longest_nation_wins(reader: MessageReader) -> None:
     assert reader.read("i live in northern ireland").nation == "northern_ireland"
     assert reader.read("i live in ireland").nation == "outside_uk"
