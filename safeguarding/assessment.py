@@ -310,7 +310,7 @@ class Assessor:
     def _image_involvement(self, turns: Sequence[Turn]) -> list[Evidence]:
         found = []
         for index, turn in enumerate(turns):
-            if turn.intent in self.policy.question_intents:
+            if turn.intent in self.policy.question_intents and turn.confidence >= self.policy.intent_confidence:
                 continue
             found += [
                 Evidence("images", cue.quote, index)

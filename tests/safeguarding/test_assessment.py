@@ -60,6 +60,13 @@ def test_an_under_13_describing_images_in_other_words_is_an_under_13_case(reader
     assert "under_13" in decide(reader, assessor, *texts).criteria
 
 
+def test_a_question_involves_no_image_only_when_the_classifier_is_sure_it_is_one(reader, assessor) -> None:
+    question = "im 12, whats the law on sending pics"
+    assert "under_13" not in decide(reader, assessor, question, intents=[("ask_law", 0.98)]).criteria
+    story = "im 12 and i did a video call and he recorded me"
+    assert "under_13" in decide(reader, assessor, story, intents=[("ask_police", 0.51)]).criteria
+
+
 @pytest.mark.parametrize(
     "texts",
     [["im 12", "i sent one message to my teacher about homework"], ["im 11", "i sent some money for a game"]],
