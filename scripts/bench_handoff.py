@@ -37,12 +37,19 @@ MESSAGES = [
 ]
 
 
+def send_all_cookies(http: httpx.Client) -> None:
+    """Send the Secure cookies too: a browser does on a loopback origin over plain HTTP, httpx does not."""
+    http.headers["Cookie"] = "; ".join(f"{cookie.name}={cookie.value}" for cookie in http.cookies.jar)
+
+
 def sign_in(http: httpx.Client) -> None:
     name = f"bench-{secrets.token_hex(4)}"
     with session_scope(session_factory(get_settings().database_url)) as session:
         _, password = staff.create_user(name, Role.STAFF, session=session)
     token = re.search(r'name="csrf_token" value="([^"]+)"', http.get("/console/login").text).group(1)
+    send_all_cookies(http)
     http.post("/console/login", data={"username": name, "password": password, "csrf_token": token})
+    send_all_cookies(http)
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', http.get("/console").text).group(1)
     http.headers["X-CSRF-Token"] = csrf
     http.post("/console/api/shift", json={"on_shift": True}).raise_for_status()
@@ -76,12 +83,11 @@ async def one_case(http: httpx.AsyncClient, stream, text: str) -> float:
 async def measure(base_url: str, cases: int) -> list[float]:
     with httpx.Client(base_url=base_url, timeout=30) as sync_http:
         sign_in(sync_http)
-        cookies, headers = sync_http.cookies, dict(sync_http.headers)
+        headers = dict(sync_http.headers)
     ws_url = base_url.replace("http", "ws", 1) + "/console/stream"
-    cookie_header = "; ".join(f"{name}={value}" for name, value in cookies.items())
     async with (
-        httpx.AsyncClient(base_url=base_url, timeout=30, cookies=cookies, headers=headers) as http,
-        websockets.connect(ws_url, additional_headers={"Cookie": cookie_header}, origin=base_url) as stream,
+        httpx.AsyncClient(base_url=base_url, timeout=30, headers=headers) as http,
+        websockets.connect(ws_url, additional_headers={"Cookie": headers["cookie"]}, origin=base_url) as stream,
     ):
         await stream.recv()
         timings = []
