@@ -60,6 +60,7 @@ class Negation:
     answer_verbs: frozenset[str]
     coordinators: frozenset[str]
     clause_breaks: frozenset[str]
+    critical_clause_starts: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,7 @@ def parse_lexicon(data: dict[str, Any]) -> Lexicon:
             answer_verbs=frozenset(_lower_tuple(negation["answer_verbs"])),
             coordinators=frozenset(_lower_tuple(negation["coordinators"])),
             clause_breaks=frozenset(_lower_tuple(negation["clause_breaks"])),
+            critical_clause_starts=frozenset(_lower_tuple(negation["critical_clause_starts"])),
         ),
         ages=AgeRules(
             number_words={str(word): int(value) for word, value in ages["number_words"].items()},

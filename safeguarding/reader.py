@@ -238,7 +238,7 @@ class MessageReader:
     def _cue(self, span: Span, original_text: str, hypothetical_starts: list[int]) -> Cue:
         name = span.label_
         definition = self.lexicon.cues[name]
-        if self._negated(span):
+        if self._negated(span, critical=definition.critical):
             polarity = NEGATED
         elif self._after_marker_in_sentence(span, hypothetical_starts):
             polarity = HYPOTHETICAL
@@ -269,7 +269,7 @@ class MessageReader:
 
     # --- negation and hypotheticals -----------------------------------------
 
-    def _negated(self, span: Span) -> bool:
+    def _negated(self, span: Span, *, critical: bool) -> bool:
         negation = self.lexicon.negation
         doc = span.doc
         reach = negation.window
@@ -285,6 +285,8 @@ class MessageReader:
                 reach = offset + negation.window
                 continue
             if token.norm_ in negation.clause_breaks or token.text in negation.clause_breaks:
+                return False
+            if critical and token.text in negation.critical_clause_starts:
                 return False
             if token.norm_ in negation.negators or token.text in negation.negators:
                 if index > 0 and doc[index - 1].norm_ in negation.answer_verbs:

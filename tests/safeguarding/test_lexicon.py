@@ -38,6 +38,7 @@ NEGATION = {
     "answer_verbs": [],
     "coordinators": [],
     "clause_breaks": [],
+    "critical_clause_starts": [],
 }
 
 

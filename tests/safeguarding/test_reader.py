@@ -55,6 +55,13 @@ def test_a_negated_stop_is_no_negation(reader: MessageReader) -> None:
     assert polarities(reader, "i cant stop thinking about killing myself", "suicide") == {ASSERTED}
 
 
+def test_a_new_i_clause_ends_a_negation_of_a_critical_cue(reader: MessageReader) -> None:
+    assert ASSERTED in polarities(reader, "i cant cope i want to die", "suicide")
+    assert polarities(reader, "i dont want to die", "suicide") == {NEGATED}
+    # Other cues keep the whole window.
+    assert polarities(reader, "nobody i met has threatened me", "threat") == {NEGATED}
+
+
 def test_said_no_is_an_answer_not_a_negation(reader: MessageReader) -> None:
     assert ASSERTED in polarities(reader, "i said no he kept asking for pics", "pressure")
 
@@ -143,3 +150,40 @@ def test_quotes_come_from_the_original_text(reader: MessageReader) -> None:
 )
 def test_indirect_suicidal_statements(reader: MessageReader, text: str) -> None:
     assert {c.name for c in reader.read(text).cues if c.asserted} & {"suicide", "self_harm"}
+
+
+@pytest.mark.parametrize(
+    ("text", "cue"),
+    [
+        ("i dont want to live anymore", "suicide"),
+        ("i want to end it", "suicide"),
+        ("i just want to be dead", "suicide"),
+        ("i dont see the point in living", "suicide"),
+        ("i want to sleep and never wake up", "suicide"),
+        ("nobody would care if i died", "suicide"),
+        ("im not gonna be here tomorrow", "suicide"),
+        ("i wish i could just vanish", "suicide"),
+        ("I have been self-harming since it happened", "self_harm"),
+        ("ive relapsed", "self_harm"),
+        ("im not safe at home", "danger_now"),
+        ("theres a man at my door and im home alone", "danger_now"),
+        ("hes on his way to my house and hes angry", "danger_now"),
+    ],
+)
+def test_more_ways_of_saying_suicide_self_harm_and_danger(reader: MessageReader, text: str, cue: str) -> None:
+    assert ASSERTED in polarities(reader, text, cue)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "i want to end it with him but idk how",
+        "my mum will kill me if she finds out",
+        "i just want the pic to disappear",
+        "r the police gonna knock on my door",
+        "he said snap isnt safe",
+        "my mums at the door gtg",
+    ],
+)
+def test_everyday_phrases_are_not_critical(reader: MessageReader, text: str) -> None:
+    assert not [c for c in reader.read(text).cues if c.critical and c.asserted]
