@@ -6,8 +6,10 @@ import pytest
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
+from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.risk_cues import RiskCueExtractor
 from safeguarding.entities import from_entities
@@ -23,6 +25,25 @@ def extractor(tmp_path_factory) -> RiskCueExtractor:
     config = {**RiskCueExtractor.get_default_config(), "model": str(model)}
     storage = LocalModelStorage(tmp_path_factory.mktemp("model"))
     return RiskCueExtractor.create(config, storage, Resource("risk_cues"), ExecutionContext(None, "test"))
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> WhitespaceTokenizer:
+    return WhitespaceTokenizer(WhitespaceTokenizer.get_default_config())
+
+
+def tokenized(tokenizer: WhitespaceTokenizer, text: str, **data) -> Message:
+    message = Message(data={TEXT: text, **data})
+    tokenizer.process([message])
+    return message
+
+
+def cue_columns(extractor: RiskCueExtractor, message: Message) -> tuple[set[str], list[set[str]]]:
+    """The names of the feature columns set for the whole message and for each token."""
+    sequence, sentence = message.get_sparse_features(TEXT)
+    names = extractor.feature_names
+    per_token = [{names[c] for c in row.nonzero()[1]} for row in sequence.features.tocsr()]
+    return {names[c] for c in sentence.features.nonzero()[1]}, per_token
 
 
 def extract(extractor: RiskCueExtractor, text: str) -> list[dict]:
@@ -59,3 +80,45 @@ def test_entities_keep_existing_ones_and_round_trip(extractor) -> None:
 def test_an_empty_message_is_left_alone(extractor) -> None:
     [message] = extractor.process([Message(data={TEXT: ""})])
     assert not message.get(ENTITIES)
+
+
+def test_cues_become_features_for_the_intent_classifier(extractor, tokenizer) -> None:
+    message = tokenized(tokenizer, "no one is forcing me but hes threatening to post my pics")
+    extractor.process([message])
+    whole, per_token = cue_columns(extractor, message)
+    assert {"forced:negated", "threat:asserted"} <= whole
+    assert "threat:asserted" in per_token[7]  # "threatening"
+    assert "threat:asserted" not in per_token[0]  # "no"
+    assert "forced:asserted" not in whole
+
+
+def test_facts_become_features(extractor, tokenizer) -> None:
+    message = tokenized(tokenizer, "im 13 and a guy on roblox messaged me")
+    extractor.process([message])
+    whole, per_token = cue_columns(extractor, message)
+    assert {"own_age", "platform"} <= whole
+    assert per_token[1] == {"own_age"}
+
+
+def test_training_examples_gain_features_but_keep_their_own_entities(extractor, tokenizer) -> None:
+    message = tokenized(tokenizer, "he said he will leak my nudes unless i pay", intent="disclose_sextortion")
+    extractor.process_training_data(TrainingData([message]))
+    whole, _ = cue_columns(extractor, message)
+    assert {"threat_to_share:asserted", "money_demand:asserted"} <= whole
+    assert not message.get(ENTITIES)
+
+
+def test_every_message_has_the_same_number_of_feature_columns(extractor, tokenizer) -> None:
+    messages = [tokenized(tokenizer, text) for text in ("hi", "im 15 and scared hes going to post them")]
+    extractor.process(messages)
+    widths = {message.get_sparse_features(TEXT)[1].features.shape[1] for message in messages}
+    assert widths == {len(extractor.feature_names)}
+
+
+def test_the_training_cache_changes_with_the_lexicon(tmp_path) -> None:
+    lexicon = tmp_path / "cues.yml"
+    lexicon.write_text((PROJECT / "data" / "safeguarding" / "cues.yml").read_text())
+    config = {**RiskCueExtractor.get_default_config(), "lexicon": str(lexicon)}
+    before = RiskCueExtractor.fingerprint_addon(config)
+    lexicon.write_text(lexicon.read_text() + "\n# a new pattern\n")
+    assert RiskCueExtractor.fingerprint_addon(config) != before
