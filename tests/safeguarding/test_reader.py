@@ -168,6 +168,11 @@ def test_indirect_suicidal_statements(reader: MessageReader, text: str) -> None:
         ("im not safe at home", "danger_now"),
         ("theres a man at my door and im home alone", "danger_now"),
         ("hes on his way to my house and hes angry", "danger_now"),
+        ("i hope i dont wake up tomorrow", "suicide"),
+        ("ive been stockpiling tablets", "suicide"),
+        ("im stood on the bridge right now", "suicide"),
+        ("i scratched my arms til they bled", "self_harm"),
+        ("he followed me to the park and i cant get away from him", "danger_now"),
     ],
 )
 def test_more_ways_of_saying_suicide_self_harm_and_danger(reader: MessageReader, text: str, cue: str) -> None:
@@ -183,6 +188,8 @@ def test_more_ways_of_saying_suicide_self_harm_and_danger(reader: MessageReader,
         "r the police gonna knock on my door",
         "he said snap isnt safe",
         "my mums at the door gtg",
+        "i didnt wake up in time for school",
+        "he followed me on insta",
     ],
 )
 def test_everyday_phrases_are_not_critical(reader: MessageReader, text: str) -> None:
