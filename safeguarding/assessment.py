@@ -49,6 +49,7 @@ class Policy:
     third_party_intents: frozenset[str]
     critical_criteria: frozenset[str]
     question_intents: frozenset[str]
+    told_image_cues: frozenset[str]
     offer_intents: frozenset[str]
     adult_involvement_cues: frozenset[str]
     grooming_signs: frozenset[str]
@@ -81,6 +82,7 @@ def load_policy(path: Path = DEFAULT_POLICY_PATH) -> Policy:
         third_party_intents=frozenset(data["third_party_intents"]),
         critical_criteria=frozenset(data["critical_criteria"]),
         question_intents=frozenset(data["question_intents"]),
+        told_image_cues=frozenset(data["told_image_cues"]),
         offer_intents=frozenset(data["offer_intents"]),
         adult_involvement_cues=frozenset(data["adult_involvement_cues"]),
         grooming_signs=frozenset(data["grooming_signs"]),
@@ -310,7 +312,8 @@ class Assessor:
     def _image_involvement(self, turns: Sequence[Turn]) -> list[Evidence]:
         found = []
         for index, turn in enumerate(turns):
-            if turn.intent in self.policy.question_intents and turn.confidence >= self.policy.intent_confidence:
+            asks_only = turn.intent in self.policy.question_intents and turn.confidence >= self.policy.intent_confidence
+            if asks_only and not any(turn.reading.asserted(name) for name in self.policy.told_image_cues):
                 continue
             found += [
                 Evidence("images", cue.quote, index)

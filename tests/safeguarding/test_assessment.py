@@ -67,6 +67,13 @@ def test_a_question_involves_no_image_only_when_the_classifier_is_sure_it_is_one
     assert "under_13" in decide(reader, assessor, story, intents=[("ask_police", 0.51)]).criteria
 
 
+def test_a_question_that_tells_of_pictures_swapped_involves_them(reader, assessor) -> None:
+    told = "im 12 and me and my boyfriend sent each other pics, am i gonna get in trouble"
+    assert "under_13" in decide(reader, assessor, told, intents=[("ask_police", 0.99)]).criteria
+    asked = "im 12, can i get in trouble for sending pics"
+    assert "under_13" not in decide(reader, assessor, asked, intents=[("ask_police", 0.99)]).criteria
+
+
 @pytest.mark.parametrize(
     "texts",
     [["im 12", "i sent one message to my teacher about homework"], ["im 11", "i sent some money for a game"]],
