@@ -30,6 +30,24 @@ def polarities(reader: MessageReader, text: str, cue: str) -> set[str]:
         ("hes outside my house right now", "danger_now"),
         ("he said its our secret and not to tell my mum", "secrecy"),
         ("he offered me robux if i sent a pic", "gifts_for_images"),
+        ("i dont want to live anymore", "suicide"),
+        ("i want to end it", "suicide"),
+        ("i just want to be dead", "suicide"),
+        ("i dont see the point in living", "suicide"),
+        ("i want to sleep and never wake up", "suicide"),
+        ("nobody would care if i died", "suicide"),
+        ("im not gonna be here tomorrow", "suicide"),
+        ("i wish i could just vanish", "suicide"),
+        ("I have been self-harming since it happened", "self_harm"),
+        ("ive relapsed", "self_harm"),
+        ("im not safe at home", "danger_now"),
+        ("theres a man at my door and im home alone", "danger_now"),
+        ("hes on his way to my house and hes angry", "danger_now"),
+        ("i hope i dont wake up tomorrow", "suicide"),
+        ("ive been stockpiling tablets", "suicide"),
+        ("im stood on the bridge right now", "suicide"),
+        ("i scratched my arms til they bled", "self_harm"),
+        ("he followed me to the park and i cant get away from him", "danger_now"),
     ],
 )
 def test_finds_asserted_cues(reader: MessageReader, text: str, cue: str) -> None:
@@ -150,33 +168,6 @@ def test_quotes_come_from_the_original_text(reader: MessageReader) -> None:
 )
 def test_indirect_suicidal_statements(reader: MessageReader, text: str) -> None:
     assert {c.name for c in reader.read(text).cues if c.asserted} & {"suicide", "self_harm"}
-
-
-@pytest.mark.parametrize(
-    ("text", "cue"),
-    [
-        ("i dont want to live anymore", "suicide"),
-        ("i want to end it", "suicide"),
-        ("i just want to be dead", "suicide"),
-        ("i dont see the point in living", "suicide"),
-        ("i want to sleep and never wake up", "suicide"),
-        ("nobody would care if i died", "suicide"),
-        ("im not gonna be here tomorrow", "suicide"),
-        ("i wish i could just vanish", "suicide"),
-        ("I have been self-harming since it happened", "self_harm"),
-        ("ive relapsed", "self_harm"),
-        ("im not safe at home", "danger_now"),
-        ("theres a man at my door and im home alone", "danger_now"),
-        ("hes on his way to my house and hes angry", "danger_now"),
-        ("i hope i dont wake up tomorrow", "suicide"),
-        ("ive been stockpiling tablets", "suicide"),
-        ("im stood on the bridge right now", "suicide"),
-        ("i scratched my arms til they bled", "self_harm"),
-        ("he followed me to the park and i cant get away from him", "danger_now"),
-    ],
-)
-def test_more_ways_of_saying_suicide_self_harm_and_danger(reader: MessageReader, text: str, cue: str) -> None:
-    assert ASSERTED in polarities(reader, text, cue)
 
 
 @pytest.mark.parametrize(
