@@ -32,13 +32,13 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from safeguarding import features as features_module
 from safeguarding import lexicon as lexicon_module
 from safeguarding import reader as reader_module
 from safeguarding.entities import to_entities
+from safeguarding.features import cue_feature_names, found_spans
 from safeguarding.lexicon import DEFAULT_LEXICON_PATH, load_lexicon
-from safeguarding.reader import ASSERTED, FACT_KINDS, HYPOTHETICAL, NEGATED, MessageReader, Reading, load_pipeline
-
-POLARITIES = (ASSERTED, NEGATED, HYPOTHETICAL)
+from safeguarding.reader import MessageReader, Reading, load_pipeline
 
 
 @DefaultV1Recipe.register(
@@ -60,9 +60,7 @@ class RiskCueExtractor(SparseFeaturizer, GraphComponent, EntityExtractorMixin):
         lexicon = load_lexicon(Path(config["lexicon"]))
         self._reader = MessageReader(lexicon, load_pipeline(Path(config["model"])))
         # One column per cue and polarity ("threat:negated") and per fact kind ("own_age").
-        self.feature_names = tuple(
-            [f"{cue}:{polarity}" for cue in sorted(lexicon.cues) for polarity in POLARITIES] + list(FACT_KINDS)
-        )
+        self.feature_names = cue_feature_names(lexicon)
         self._columns = {name: column for column, name in enumerate(self.feature_names)}
 
     @classmethod
@@ -90,6 +88,7 @@ class RiskCueExtractor(SparseFeaturizer, GraphComponent, EntityExtractorMixin):
             Path(config["model"]) / "meta.json",
             Path(reader_module.__file__),
             Path(lexicon_module.__file__),
+            Path(features_module.__file__),
         ):
             digest.update(path.read_bytes() if path.exists() else b"")
         return digest.hexdigest()
@@ -117,8 +116,7 @@ class RiskCueExtractor(SparseFeaturizer, GraphComponent, EntityExtractorMixin):
         tokens = message.get(TOKENS_NAMES[TEXT], [])
         if not tokens:
             return
-        spans = [(f"{cue.name}:{cue.polarity}", cue.start, cue.end) for cue in reading.cues]
-        spans += [(fact.kind, fact.start, fact.end) for fact in reading.facts]
+        spans = found_spans(reading)
         sequence = np.zeros((len(tokens), len(self._columns)))
         sentence = np.zeros((1, len(self._columns)))
         for name, start, end in spans:

@@ -1,0 +1,63 @@
+"""The sentence encoder: the published weights, and the reference implementation's numbers."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from safeguarding.encoder import (
+    DIMENSIONS,
+    PUBLISHED_WEIGHTS_SHA256,
+    EncoderError,
+    load_encoder,
+    packaged_model_dir,
+    weights_sha256,
+)
+
+REFERENCE = Path(__file__).parent / "fixtures" / "minilm_reference.json"
+
+
+def test_the_packaged_weights_are_the_published_all_minilm_l6_v2() -> None:
+    assert weights_sha256(packaged_model_dir() / "model.safetensors") == PUBLISHED_WEIGHTS_SHA256
+
+
+def test_other_weights_are_refused(tmp_path) -> None:
+    for name in ("tokenizer.json", "model.safetensors"):
+        shutil.copy(packaged_model_dir() / name, tmp_path / name)
+    with open(tmp_path / "model.safetensors", "r+b") as weights:
+        weights.seek(-4, 2)
+        weights.write(b"\x00\x00\x80\x3f")
+    from safeguarding.encoder import SentenceEncoder
+
+    with pytest.raises(EncoderError, match="not the published"):
+        SentenceEncoder(tmp_path)
+
+
+def test_vectors_match_the_reference_implementation() -> None:
+    """fixtures/minilm_reference.json: sentence-transformers' own output for these sentences (how: its made_with)."""
+    reference = json.loads(REFERENCE.read_text())
+    vectors = load_encoder().encode(reference["sentences"])
+    expected = np.array(reference["vectors"], dtype=np.float32)
+    assert vectors.shape == (len(reference["sentences"]), DIMENSIONS)
+    assert np.allclose(vectors, expected, atol=1e-4)
+
+
+def test_meaning_not_only_words() -> None:
+    encoder = load_encoder()
+    threat, paraphrase, unrelated = encoder.encode(
+        [
+            "he says he will post my pictures unless I pay him",
+            "if I don't send money the photos go online, that's what he told me",
+            "what time does the football start on saturday",
+        ]
+    )
+    assert float(threat @ paraphrase) > float(threat @ unrelated) + 0.3
+
+
+def test_a_repeated_sentence_is_encoded_once_and_the_same() -> None:
+    encoder = load_encoder()
+    first = encoder.encode_one("is this chat private")
+    assert np.array_equal(first, encoder.encode(["is this chat private"])[0])
+    assert np.allclose(np.linalg.norm(first), 1.0, atol=1e-5)
