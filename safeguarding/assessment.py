@@ -17,16 +17,20 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from safeguarding.bands import AGE_BANDS, age_band_for
 from safeguarding.lexicon import Lexicon, load_lexicon
 from safeguarding.reader import NEGATED, Reading
+from safeguarding.risk_model import RiskModel, RiskReader
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "data" / "safeguarding" / "policy.yml"
 
 NONE, OFFER, HANDOFF = "none", "offer", "handoff"
 CRITICAL, HIGH = "critical", "high"
+# What found a piece of evidence: the cue lexicon, the intent classifier, or the learned risk model.
+LEXICON, INTENT, RISK_MODEL = "lexicon", "intent", "risk_model"
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,15 @@ class Policy:
     grooming_signs: frozenset[str]
     grooming_contacts: frozenset[str]
     handoff_advice: tuple[AdviceGroup, ...]
+    # Context cues combine into a criterion only within this many recent turns, so
+    # weak signals scattered over a long conversation do not add up.
+    context_window_turns: int
+    # What the helpline worker reads when the risk model found a criterion.
+    criterion_labels: dict[str, str]
+    combinations_need_model_support: frozenset[str]
+    weak_context_cues: frozenset[str]
+    model_needs_context: dict[str, frozenset[str]]
+    model_support_ratio: float
 
 
 def advice_for(groups: Sequence[AdviceGroup], causes: Sequence[str]) -> list[str]:
@@ -91,6 +104,12 @@ def load_policy(path: Path = DEFAULT_POLICY_PATH) -> Policy:
             AdviceGroup(frozenset(group["when"]), tuple(group["say"]), bool(group.get("and_next", False)))
             for group in data["handoff_advice"]
         ),
+        context_window_turns=int(data["context_window_turns"]),
+        criterion_labels={str(name): str(label) for name, label in data["criterion_labels"].items()},
+        combinations_need_model_support=frozenset(data["combinations_need_model_support"]),
+        weak_context_cues=frozenset(data["weak_context_cues"]),
+        model_needs_context={name: frozenset(cues) for name, cues in data["model_needs_context"].items()},
+        model_support_ratio=float(data["model_support_ratio"]),
     )
 
 
@@ -111,9 +130,10 @@ class Evidence:
     label: str
     quote: str
     turn: int
+    source: str = LEXICON
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "quote": self.quote, "turn": self.turn}
+        return {"label": self.label, "quote": self.quote, "turn": self.turn, "source": self.source}
 
 
 @dataclass(frozen=True)
@@ -158,6 +178,38 @@ def _excerpt(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
 
 
+@dataclass(frozen=True)
+class _ModelScores:
+    """The risk model's probability of each criterion, by turn index."""
+
+    model: RiskModel
+    by_turn: dict[int, np.ndarray]
+
+    def flags(self) -> list[tuple[int, str, float]]:
+        """The turns that take a criterion over its threshold.
+
+        A turn is read with the ones before it, so after a disclosure even "ok"
+        scores high; it counts only if it raised the probability above every
+        turn before it, i.e. told something new ("hes 27" after "I've been
+        sending pics to a guy").
+        """
+        found, highest = [], np.zeros(len(self.model.criteria))
+        for index, row in sorted(self.by_turn.items()):
+            for column, criterion in enumerate(self.model.criteria):
+                if row[column] >= self.model.thresholds[criterion] and row[column] > highest[column]:
+                    found.append((index, criterion, float(row[column])))
+            highest = np.maximum(highest, row)
+        return found
+
+    def leans(self, criterion: str, turns: Sequence[int], ratio: float) -> bool:
+        """Whether the model gives the criterion at least `ratio` of its threshold in any of these turns."""
+        if criterion not in self.model.criteria:
+            return True
+        column = self.model.criteria.index(criterion)
+        floor = ratio * self.model.thresholds[criterion]
+        return any(self.by_turn[index][column] >= floor for index in turns if index in self.by_turn)
+
+
 @dataclass
 class _Findings:
     evidence: dict[str, list[Evidence]] = field(default_factory=dict)
@@ -167,9 +219,12 @@ class _Findings:
 
 
 class Assessor:
-    def __init__(self, lexicon: Lexicon | None = None, policy: Policy | None = None) -> None:
+    def __init__(
+        self, lexicon: Lexicon | None = None, policy: Policy | None = None, risk_reader: RiskReader | None = None
+    ) -> None:
         self.lexicon = lexicon or load_lexicon()
         self.policy = policy or load_policy()
+        self.risk_reader = risk_reader
 
     def assess(self, turns: Sequence[Turn], *, since: int = 0) -> Decision:
         """Decide on the conversation so far.
@@ -185,7 +240,9 @@ class Assessor:
         findings = _Findings()
         for index, turn in enumerate(turns):
             self._direct_criteria(index, turn, findings)
-        self._combined_criteria(turns, own_age, nation, findings)
+        scores = self._model_scores(turns)
+        self._combined_criteria(turns, own_age, nation, findings, scores)
+        self._model_criteria(turns, findings, scores, adult_user=age_band == "18_plus")
 
         if age_band == "18_plus":
             # An adult talking about their own adult life: still a handoff on danger,
@@ -212,7 +269,7 @@ class Assessor:
                 sorted({item for items in criteria.values() for item in items if item.quote}, key=lambda e: e.turn)
             )
             return Decision(HANDOFF, level, ordered, evidence, (), age_band, nation)
-        offers = self._latest_offers(turns)
+        offers = self._latest_offers(turns, None if age_band == "18_plus" else scores)
         if offers:
             return Decision(OFFER, None, (), (), offers, age_band, nation)
         return Decision(NONE, None, (), (), (), age_band, nation)
@@ -252,7 +309,42 @@ class Assessor:
         ):
             return
         else:
-            findings.add(criterion, Evidence(self.policy.intent_labels[turn.intent], _excerpt(turn.text), index))
+            findings.add(
+                criterion, Evidence(self.policy.intent_labels[turn.intent], _excerpt(turn.text), index, INTENT)
+            )
+
+    # --- criteria the learned risk model finds --------------------------------
+
+    def _model_scores(self, turns: Sequence[Turn]) -> _ModelScores | None:
+        """The model's probabilities for the turns it reads: free text, not button presses."""
+        if self.risk_reader is None:
+            return None
+        read = [index for index, turn in enumerate(turns) if turn.text and not turn.text.startswith("/")]
+        probabilities = self.risk_reader.probabilities([turns[i].text for i in read], [turns[i].reading for i in read])
+        return _ModelScores(self.risk_reader.model, dict(zip(read, probabilities, strict=True)))
+
+    def _model_criteria(
+        self, turns: Sequence[Turn], findings: _Findings, scores: _ModelScores | None, *, adult_user: bool
+    ) -> None:
+        """Either the lexicon or the model can open a case; the evidence says which one and why.
+
+        A turn framed as a hypothetical is answered with an offer of a person
+        (SAFEGUARDING.md), whatever the model thinks of it; so is an adult's own
+        situation, unless the model sees danger now.
+        """
+        if scores is None:
+            return
+        context = self._asserted_context(turns)
+        for index, criterion, probability in scores.flags():
+            if turns[index].reading.hypothetical:
+                continue
+            needed = self.policy.model_needs_context.get(criterion)
+            if needed and not needed & set(context):
+                continue
+            if adult_user and criterion not in self.policy.critical_criteria:
+                continue
+            label = f"risk model: {self.policy.criterion_labels[criterion]} ({probability:.2f})"
+            findings.add(criterion, Evidence(label, _excerpt(turns[index].text), index, RISK_MODEL))
 
     @staticmethod
     def _has_evidence(turn: Turn, evidence: frozenset[str]) -> bool:
@@ -264,20 +356,45 @@ class Assessor:
     # --- criteria met by the conversation as a whole --------------------------
 
     def _combined_criteria(
-        self, turns: Sequence[Turn], own_age: int | None, nation: str | None, findings: _Findings
+        self,
+        turns: Sequence[Turn],
+        own_age: int | None,
+        nation: str | None,
+        findings: _Findings,
+        scores: _ModelScores | None,
     ) -> None:
+        """Weak signals that make a criterion together ("an adult" and "pictures").
+
+        Where the risk model runs, a combination listed in policy.yml's
+        `combinations_need_model_support` counts only if the model also leans that
+        way in those turns: "my brother's 19" and "photos of the beach" are both
+        true and no story at all.
+        """
+
+        def supported(criterion: str, cues: set[str], evidence: list[Evidence]) -> bool:
+            """The model, reading the turn that completes the combination with the turns before it, leans that way."""
+            if scores is None or criterion not in self.policy.combinations_need_model_support:
+                return True
+            if cues - self.policy.weak_context_cues:
+                return True
+            completing = max(item.turn for item in evidence)
+            return scores.leans(criterion, [completing], self.policy.model_support_ratio)
+
         context = self._asserted_context(turns)
         images = self._image_involvement(turns)
 
         adults = list(context.get("adult", []))
         adults += [
             Evidence("an adult", str(age), index)
-            for index, turn in enumerate(turns)
+            for index, turn in self._recent(turns)
             for age in turn.reading.other_ages
             if age >= 18
         ]
+        involving = {cue for cue in self.policy.adult_involvement_cues if cue in context} | (
+            {"image"} if images else set()
+        )
         involvement = [item for cue in self.policy.adult_involvement_cues for item in context.get(cue, [])] + images
-        if adults and involvement:
+        if adults and involvement and supported("adult_involved", involving, adults + involvement):
             findings.add("adult_involved", *adults, *involvement)
 
         if context.get("threat_word") and images:
@@ -292,16 +409,26 @@ class Assessor:
         direct_grooming = set(findings.evidence) & {"grooming"}
         signs = {cue: context[cue] for cue in self.policy.grooming_signs if cue in context}
         contacts = [item for cue in self.policy.grooming_contacts for item in context.get(cue, [])]
-        if not direct_grooming and signs and (contacts or len(signs) >= 2):
+        if (
+            not direct_grooming
+            and signs
+            and (contacts or len(signs) >= 2)
+            and supported("grooming", set(signs), [item for items in signs.values() for item in items] + contacts)
+        ):
             findings.add("grooming", *(item for items in signs.values() for item in items), *contacts)
 
         young = self._under_13_ages(turns, own_age, nation)
         if young and images:
             findings.add("under_13", *young, *images)
 
+    def _recent(self, turns: Sequence[Turn]) -> list[tuple[int, Turn]]:
+        """The turns whose context combines with the latest message (facts about the young person carry over)."""
+        start = max(0, len(turns) - self.policy.context_window_turns)
+        return list(enumerate(turns))[start:]
+
     def _asserted_context(self, turns: Sequence[Turn]) -> dict[str, list[Evidence]]:
         context: dict[str, list[Evidence]] = {}
-        for index, turn in enumerate(turns):
+        for index, turn in self._recent(turns):
             for cue in turn.reading.cues:
                 if cue.asserted or (cue.polarity == NEGATED and cue.name in self.policy.context_ignores_negation):
                     context.setdefault(cue.name, []).append(
@@ -311,7 +438,7 @@ class Assessor:
 
     def _image_involvement(self, turns: Sequence[Turn]) -> list[Evidence]:
         found = []
-        for index, turn in enumerate(turns):
+        for index, turn in self._recent(turns):
             asks_only = turn.intent in self.policy.question_intents and turn.confidence >= self.policy.intent_confidence
             if asks_only and not any(turn.reading.asserted(name) for name in self.policy.told_image_cues):
                 continue
@@ -326,7 +453,7 @@ class Assessor:
         young = []
         if own_age is not None and own_age < 13:
             young.append(Evidence("under 13", str(own_age), self._turn_stating_own_age(turns)))
-        for index, turn in enumerate(turns):
+        for index, turn in self._recent(turns):
             if turn.stated_age_band == "under_13":
                 young.append(Evidence("under 13", "under 13", index))
             ages = (
@@ -388,12 +515,18 @@ class Assessor:
         critical_labels = {cue.label for cue in self.lexicon.cues.values() if cue.critical}
         return any(item.label in critical_labels for items in criteria.values() for item in items)
 
-    def _latest_offers(self, turns: Sequence[Turn]) -> tuple[str, ...]:
+    def _latest_offers(self, turns: Sequence[Turn], scores: _ModelScores | None) -> tuple[str, ...]:
         """Reasons to offer a person, from the latest message only."""
         if not turns:
             return ()
         latest = turns[-1]
         reasons = []
+        if scores is not None and any(
+            scores.leans(criterion, [len(turns) - 1], self.policy.model_support_ratio)
+            for criterion in scores.model.criteria
+        ):
+            # The model leans towards a risk without being sure: the young person chooses.
+            reasons.append("unsure")
         if any(cue.criterion and cue.polarity == "hypothetical" for cue in latest.reading.cues):
             reasons.append("hypothetical")
         if latest.intent in self.policy.intent_criteria and latest.reading.hypothetical:

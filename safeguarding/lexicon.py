@@ -59,6 +59,7 @@ class Negation:
     scope_breakers: frozenset[str]
     answer_verbs: frozenset[str]
     coordinators: frozenset[str]
+    coordinator_window: int
     clause_breaks: frozenset[str]
     critical_clause_starts: frozenset[str]
 
@@ -174,6 +175,7 @@ def parse_lexicon(data: dict[str, Any]) -> Lexicon:
             scope_breakers=frozenset(_lower_tuple(negation["scope_breakers"])),
             answer_verbs=frozenset(_lower_tuple(negation["answer_verbs"])),
             coordinators=frozenset(_lower_tuple(negation["coordinators"])),
+            coordinator_window=int(negation["coordinator_window"]),
             clause_breaks=frozenset(_lower_tuple(negation["clause_breaks"])),
             critical_clause_starts=frozenset(_lower_tuple(negation["critical_clause_starts"])),
         ),

@@ -282,7 +282,7 @@ class MessageReader:
             token = doc[index]
             if token.norm_ in negation.coordinators:
                 # "nobody is pressuring me or threatening me": look back past the "or".
-                reach = offset + negation.window
+                reach = offset + negation.coordinator_window
                 continue
             if token.norm_ in negation.clause_breaks or token.text in negation.clause_breaks:
                 return False

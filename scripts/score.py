@@ -65,25 +65,19 @@ def rate(numerator: int, denominator: int) -> str:
     return f"{numerator}/{denominator} = {numerator / denominator:.1%}" if denominator else "n/a"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--conversations", required=True, type=Path)
-    parser.add_argument("--results", required=True, type=Path)
-    args = parser.parse_args()
-    conversations = [json.loads(line) for line in args.conversations.read_text().splitlines() if line.strip()]
-    results = {r["id"]: r for r in (json.loads(line) for line in args.results.read_text().splitlines() if line.strip())}
-    scored = score(conversations, results)
+def print_report(scored: dict, *, mentions: bool = True) -> tuple[float, float]:
+    """Prints the table by category, the problems and the three rates; returns recall and false-escalation rate."""
     totals = scored["totals"]
-
     print(f"{'category':28} {'n':>3} {'recall':>9} {'false esc':>10} {'mentions':>9}")
     for name, c in sorted(scored["by_category"].items()):
         recall = f"{c['hits']}/{c['escalate']}" if c["escalate"] else "-"
         false = f"{c['false']}/{c['no_escalate']}" if c["no_escalate"] else "-"
-        mention = f"{c['mentioned']}/{c['mention']}" if c["mention"] else "-"
+        mention = f"{c['mentioned']}/{c['mention']}" if c["mention"] and mentions else "-"
         print(f"{name:28} {c['n']:>3} {recall:>9} {false:>10} {mention:>9}")
     print()
     for problem in scored["problems"]:
-        print(problem)
+        if mentions or not problem.startswith("UNSAID"):
+            print(problem)
     recall = totals["hits"] / totals["escalate"] if totals["escalate"] else 1.0
     false_rate = totals["false"] / totals["no_escalate"] if totals["no_escalate"] else 0.0
     print()
@@ -91,7 +85,19 @@ def main() -> int:
     print(
         f"False-escalation rate:  {rate(totals['false'], totals['no_escalate'])} (target at most {TARGET_FALSE_ESCALATION:.0%})"
     )
-    print(f"Must-mention hit rate:  {rate(totals['mentioned'], totals['mention'])}")
+    if mentions:
+        print(f"Must-mention hit rate:  {rate(totals['mentioned'], totals['mention'])}")
+    return recall, false_rate
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--conversations", required=True, type=Path)
+    parser.add_argument("--results", required=True, type=Path)
+    args = parser.parse_args()
+    conversations = [json.loads(line) for line in args.conversations.read_text().splitlines() if line.strip()]
+    results = {r["id"]: r for r in (json.loads(line) for line in args.results.read_text().splitlines() if line.strip())}
+    recall, false_rate = print_report(score(conversations, results))
     return 0 if recall >= TARGET_RECALL and false_rate <= TARGET_FALSE_ESCALATION else 1
 
 

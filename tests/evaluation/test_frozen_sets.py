@@ -21,13 +21,14 @@ def test_the_frozen_test_split_is_unchanged() -> None:
 
 def test_no_sentence_of_the_frozen_split_is_in_the_training_data() -> None:
     project = CONVERSATIONS.parents[1]
-    training = " ".join(
-        path.read_text(encoding="utf-8").lower()
+    training = {
+        line.strip().removeprefix("- ").strip().strip('"').lower()
         for folder in ("data/nlu", "data/safeguarding/risk")
         for path in (project / folder).glob("*.yml")
-    )
+        for line in path.read_text(encoding="utf-8").splitlines()
+    }
     held_out = [
-        turn.lower()
+        turn.strip().lower()
         for line in (CONVERSATIONS / "holdout.jsonl").read_text(encoding="utf-8").splitlines()
         for turn in json.loads(line)["turns"]
         if len(turn) > 25

@@ -2,6 +2,7 @@ import pytest
 
 from safeguarding.assessment import Assessor
 from safeguarding.reader import MessageReader
+from safeguarding.risk_model import RiskReader, load_risk_reader
 
 
 @pytest.fixture(scope="session")
@@ -10,5 +11,16 @@ def reader() -> MessageReader:
 
 
 @pytest.fixture(scope="session")
-def assessor(reader: MessageReader) -> Assessor:
+def risk_reader() -> RiskReader:
+    return load_risk_reader()
+
+
+@pytest.fixture(scope="session")
+def assessor(reader: MessageReader, risk_reader: RiskReader) -> Assessor:
+    """The assessment as it runs in the action server and the safety net: the lexicon and the risk model."""
+    return Assessor(reader.lexicon, risk_reader=risk_reader)
+
+
+@pytest.fixture(scope="session")
+def lexicon_assessor(reader: MessageReader) -> Assessor:
     return Assessor(reader.lexicon)

@@ -37,6 +37,7 @@ NEGATION = {
     "scope_breakers": [],
     "answer_verbs": [],
     "coordinators": [],
+    "coordinator_window": 8,
     "clause_breaks": [],
     "critical_clause_starts": [],
 }
