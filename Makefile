@@ -38,7 +38,7 @@ MODEL_INPUTS := config.yml domain.yml data/rules.yml data/stories.yml $(NLU_DATA
 	$(wildcard components/*.py) $(wildcard safeguarding/*.py) $(wildcard data/safeguarding/*.yml) \
 	$(SPACY_MODEL)/meta.json
 
-.PHONY: help run test test-rasa test-app browser lint validate model risk-model migrate nlu-report replay eval bench-handoff user clean
+.PHONY: help run test test-rasa test-app browser lint validate model risk-model migrate nlu-report replay eval bench-handoff bench-detection user clean
 
 help:
 	@echo "make run      start the whole service locally (SQLite, no other server needed)"
@@ -142,6 +142,9 @@ EVAL_SETS := $(wildcard ../shared/eval/*.jsonl) tests/conversations/handoff.json
 
 eval: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL) migrate
 	$(APP_PY) -m scripts.evaluate $(EVAL_SETS)
+
+bench-detection: $(APP_VENV)/.installed $(RISK_MODEL)
+	$(APP_PY) -m scripts.bench_detection
 
 bench-handoff: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL) migrate
 	$(APP_PY) -m scripts.bench_handoff --cases 30
