@@ -45,7 +45,7 @@ NLU = PROJECT / "data" / "nlu"
 # Set once on the development sets (../shared/eval), weighing recall against
 # false alarms; never on the frozen test split.
 RECALL_TARGET = 0.75
-CRITICAL_RECALL_TARGET = 0.90
+CRITICAL_RECALL_TARGET = 0.85
 HIGH_PRECISION_FLOOR = 0.5
 # Intents whose examples are about someone else's situation, whatever it is.
 UNLABELLED_INTENTS = {"disclose_friend_at_risk"}
