@@ -241,8 +241,9 @@ class Assessor:
         for index, turn in enumerate(turns):
             self._direct_criteria(index, turn, findings)
         scores = self._model_scores(turns)
-        self._combined_criteria(turns, own_age, nation, findings, scores)
-        self._model_criteria(turns, findings, scores, adult_user=age_band == "18_plus")
+        context = self._asserted_context(turns)
+        self._combined_criteria(turns, own_age, nation, findings, scores, context)
+        self._model_criteria(turns, findings, scores, context, adult_user=age_band == "18_plus")
 
         if age_band == "18_plus":
             # An adult talking about their own adult life: still a handoff on danger,
@@ -324,7 +325,13 @@ class Assessor:
         return _ModelScores(self.risk_reader.model, dict(zip(read, probabilities, strict=True)))
 
     def _model_criteria(
-        self, turns: Sequence[Turn], findings: _Findings, scores: _ModelScores | None, *, adult_user: bool
+        self,
+        turns: Sequence[Turn],
+        findings: _Findings,
+        scores: _ModelScores | None,
+        context: dict[str, list[Evidence]],
+        *,
+        adult_user: bool,
     ) -> None:
         """Either the lexicon or the model can open a case; the evidence says which one and why.
 
@@ -334,7 +341,6 @@ class Assessor:
         """
         if scores is None:
             return
-        context = self._asserted_context(turns)
         for index, criterion, probability in scores.flags():
             if turns[index].reading.hypothetical:
                 continue
@@ -362,6 +368,7 @@ class Assessor:
         nation: str | None,
         findings: _Findings,
         scores: _ModelScores | None,
+        context: dict[str, list[Evidence]],
     ) -> None:
         """Weak signals that make a criterion together ("an adult" and "pictures").
 
@@ -380,7 +387,6 @@ class Assessor:
             completing = max(item.turn for item in evidence)
             return scores.leans(criterion, [completing], self.policy.model_support_ratio)
 
-        context = self._asserted_context(turns)
         images = self._image_involvement(turns)
 
         adults = list(context.get("adult", []))
