@@ -121,9 +121,12 @@ tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/
 	touch $@
 
 test-app: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL) browser
-	$(APP_PY) -m pytest -q tests/app tests/safeguarding tests/evaluation tests/e2e tests/browser
+	$(APP_PY) -m pytest -q tests/app tests/safeguarding tests/evaluation tests/e2e tests/browser tests/tooling
 
-test: lint validate test-rasa test-app
+# The tests talk to PostgreSQL and Redis for real: where none is running, throwaway
+# servers from Debian's packages are started for the run (scripts/with-test-servers).
+test: lint validate
+	scripts/with-test-servers $(MAKE) --no-print-directory test-rasa test-app
 
 # --- evaluation and measurement ---------------------------------------------
 
