@@ -63,6 +63,10 @@ def _minimal(**overrides):
     return data
 
 
+def test_the_minimal_lexicon_loads() -> None:
+    assert parse_lexicon(_minimal()).cues["x"].patterns == ("hello",)
+
+
 def test_a_typo_fails_when_the_lexicon_loads() -> None:
     with pytest.raises(LexiconError, match="unknown word set"):
         parse_lexicon(_minimal(cues={"x": {"label": "x", "patterns": ["@nosuchset"]}}))
@@ -73,3 +77,52 @@ def test_a_typo_fails_when_the_lexicon_loads() -> None:
 def test_a_bare_yaml_boolean_in_a_word_list_is_refused() -> None:
     with pytest.raises(LexiconError, match="boolean"):
         parse_lexicon(_minimal(negation={**NEGATION, "negators": [False]}))
+
+
+def test_unknown_keys_anywhere_are_refused_all_at_once() -> None:
+    data = _minimal(
+        cues={"x": {"label": "x", "patterns": ["hello"], "examlpes": ["hello"], "critcal": True}},
+        negation={**NEGATION, "windwo": 3},
+        marker={},
+    )
+    with pytest.raises(LexiconError) as refused:
+        parse_lexicon(data)
+    message = str(refused.value)
+    for problem in [
+        "cues.yml: unknown key 'marker'",
+        "cues.x: unknown key 'examlpes'",
+        "cues.x: unknown key 'critcal'",
+        "negation: unknown key 'windwo'",
+    ]:
+        assert problem in message
+
+
+def test_names_that_do_not_resolve_are_refused_all_at_once() -> None:
+    data = _minimal(
+        cues={
+            "x": {"label": "x", "patterns": ["~send @imgae", "@share_objct me"]},
+            "y": {"label": "y", "criterion": "cohercion", "patterns": ["hello"]},
+        },
+        markers={"hypothetical": ["what if @nosuchset"]},
+    )
+    with pytest.raises(LexiconError) as refused:
+        parse_lexicon(data)
+    message = str(refused.value)
+    for problem in ["@imgae", "@share_objct", "@nosuchset", "cues.y.criterion: 'cohercion'"]:
+        assert problem in message
+
+
+def test_missing_keys_and_wrong_types_are_refused() -> None:
+    data = _minimal(cues={"x": {"patterns": "hello", "examples": "hello", "critical": "yes"}})
+    del data["ages"]
+    with pytest.raises(LexiconError) as refused:
+        parse_lexicon(data)
+    message = str(refused.value)
+    for problem in [
+        "cues.yml: missing key 'ages'",
+        "cues.x: missing key 'label'",
+        "cues.x.patterns: expected a list of text",
+        "cues.x.examples: expected a list of text",
+        "cues.x.critical: expected true or false",
+    ]:
+        assert problem in message
