@@ -39,7 +39,7 @@ from safeguarding import lexicon as lexicon_module
 from safeguarding import reader as reader_module
 from safeguarding.entities import to_entities
 from safeguarding.features import cue_feature_names, found_spans
-from safeguarding.lexicon import DEFAULT_LEXICON_PATH, load_lexicon
+from safeguarding.lexicon import DEFAULT_LEXICON_PATH, fingerprint, load_lexicon
 from safeguarding.reader import MessageReader, Reading, load_pipeline
 
 LEXICON_RECORD = "lexicon.json"
@@ -78,7 +78,7 @@ class RiskCueExtractor(SparseFeaturizer, GraphComponent, EntityExtractorMixin):
         super().__init__(self.__class__.__name__, config)
         self._model_storage, self._resource = model_storage, resource
         lexicon = load_lexicon(Path(config["lexicon"]))
-        self.lexicon_sha256 = hashlib.sha256(Path(config["lexicon"]).read_bytes()).hexdigest()
+        self.lexicon_fingerprint = fingerprint(Path(config["lexicon"]))
         self._reader = MessageReader(lexicon, load_pipeline(Path(config["model"])))
         # One column per cue and polarity ("threat:negated") and per fact kind ("own_age").
         self.feature_names = cue_feature_names(lexicon)
@@ -109,7 +109,7 @@ class RiskCueExtractor(SparseFeaturizer, GraphComponent, EntityExtractorMixin):
         if trained != extractor._lexicon_record():
             raise LexiconMismatchError(
                 "the trained model's risk-cue features were made with another data/safeguarding/cues.yml "
-                f"(sha256 {trained.get('lexicon_sha256')}, now {extractor.lexicon_sha256}): retrain with `make model`"
+                f"(fingerprint {trained.get('lexicon_fingerprint')}, now {extractor.lexicon_fingerprint}): retrain with `make model`"
             )
         return extractor
 
@@ -119,7 +119,7 @@ class RiskCueExtractor(SparseFeaturizer, GraphComponent, EntityExtractorMixin):
         return self._resource
 
     def _lexicon_record(self) -> dict[str, Any]:
-        return {"lexicon_sha256": self.lexicon_sha256, "feature_names": list(self.feature_names)}
+        return {"lexicon_fingerprint": self.lexicon_fingerprint, "feature_names": list(self.feature_names)}
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:

@@ -18,7 +18,9 @@ patterns. Any spec may end in a quantifier: ?, +, *, or {n,m}.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
@@ -27,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from safeguarding.vocabulary import Criterion
 
 DEFAULT_LEXICON_PATH = Path(__file__).resolve().parent.parent / "data" / "safeguarding" / "cues.yml"
 
@@ -149,9 +153,6 @@ class Lexicon:
         return tokens
 
 
-# The SAFEGUARDING.md criteria a cue may meet on its own (see cues.yml's header).
-CRITERIA = frozenset({"adult_involved", "coercion", "grooming", "under_13", "immediate_risk", "someone_else"})
-
 _TOP_KEYS = ("word_sets", "cues", "markers", "negation", "ages", "nations", "platforms")
 _CUE_KEYS, _CUE_OPTIONAL_KEYS = ("label", "patterns"), ("criterion", "critical", "examples", "negated")
 _NEGATION_KEYS = tuple(field.name for field in fields(Negation))
@@ -227,7 +228,7 @@ def _cue(read: _Reader, name: str, entry: Any) -> CueDefinition:
     where = f"cues.{name}"
     entry = read.mapping(entry, where, _CUE_KEYS, _CUE_OPTIONAL_KEYS)
     criterion = entry.get("criterion")
-    if criterion is not None and criterion not in CRITERIA:
+    if criterion is not None and criterion not in [member.value for member in Criterion]:
         read.problems.append(f"{where}.criterion: {criterion!r} is not one of the known criteria")
     critical = entry.get("critical", False)
     if not isinstance(critical, bool):
@@ -310,3 +311,17 @@ def parse_lexicon(data: Any) -> Lexicon:
 def load_lexicon(path: Path = DEFAULT_LEXICON_PATH) -> Lexicon:
     with open(path, encoding="utf-8") as stream:
         return parse_lexicon(yaml.safe_load(stream))
+
+
+# A cue's examples document and test it; they do not change what it finds.
+_DOCUMENTATION_KEYS = ("examples", "negated")
+
+
+def fingerprint(path: Path = DEFAULT_LEXICON_PATH) -> str:
+    """A digest of what the lexicon finds: models trained on its features stay valid while it holds."""
+    with open(path, encoding="utf-8") as stream:
+        data = yaml.safe_load(stream)
+    for entry in data.get("cues", {}).values():
+        for key in _DOCUMENTATION_KEYS:
+            entry.pop(key, None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()

@@ -132,10 +132,14 @@ def test_a_model_trained_beside_another_lexicon_is_refused(tmp_path) -> None:
     trained = RiskCueExtractor.create(config, storage, resource, context)
     trained.train(TrainingData())
     edited = tmp_path / "cues.yml"
-    edited.write_text(Path(config["lexicon"]).read_text(encoding="utf-8") + "\n# a cue changed since\n")
+    lexicon = Path(config["lexicon"]).read_text(encoding="utf-8")
+    documented = tmp_path / "documented.yml"
+    documented.write_text(lexicon.replace("    examples:\n", "    examples:\n      - one more example\n", 1))
+    edited.write_text(lexicon.replace("patterns:\n", "patterns:\n      - a pattern added since\n", 1))
 
     loaded = RiskCueExtractor.load(config, storage, resource, context)
 
     assert loaded.feature_names == trained.feature_names
+    assert RiskCueExtractor.load({**config, "lexicon": str(documented)}, storage, resource, context)
     with pytest.raises(LexiconMismatchError, match="retrain"):
         RiskCueExtractor.load({**config, "lexicon": str(edited)}, storage, resource, context)
