@@ -1,17 +1,23 @@
-"""The widget's frame: who may embed it (BOT_EMBED_ORIGINS), the headers that enforce it, and no CORS."""
+"""The widget's frame: who may embed it (BOT_EMBED_ORIGINS), the headers that enforce it, no CORS; and its words."""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import textstat
+import yaml
 from fastapi.testclient import TestClient
 
 from bot.app import create_app
 from bot.settings import Settings, embed_origins
 from tests.app.conftest import make_settings
+from tests.app.test_content import READING_EASE
+
+WIDGET_WORDS = Path(__file__).resolve().parents[2] / "content" / "widget.yml"
 
 HELPLINE = "https://www.example-helpline.org.uk"
 SCHOOL = "http://127.0.0.1:8081"
@@ -115,3 +121,13 @@ def test_the_api_answers_no_cross_origin_request(widget_client: TestClient) -> N
     started = widget_client.post("/api/conversations", headers={"Origin": HELPLINE})
     assert "access-control-allow-origin" not in started.headers
     assert "access-control-allow-origin" not in widget_client.get("/widget.js").headers
+
+
+def test_the_widget_words_are_readable_and_give_the_right_numbers() -> None:
+    words = yaml.safe_load(WIDGET_WORDS.read_text(encoding="utf-8"))
+    assert words["sources"], "the numbers the widget shows need a source"
+    for key, text in words.items():
+        if isinstance(text, str) and len(text.split()) > 8:
+            assert textstat.flesch_reading_ease(text) >= READING_EASE, key
+    for number in re.findall(r"\b(?:0\d{3} ?\d{3,4} ?\d{0,4}|999)\b", WIDGET_WORDS.read_text(encoding="utf-8")):
+        assert number.strip() in {"0800 1111", "999"}, number
