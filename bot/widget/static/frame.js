@@ -15,6 +15,7 @@
   const STORE = "youthchat.conversation";
   const LINK = /(https?:\/\/[^\s]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:org\.uk|police\.uk|org|co\.uk|uk)\b)/gi;
   const embedded = window.parent !== window;
+  const EXIT_FALLBACK_MS = 1000;
 
   let conversation = null; // {id, token}
   let lastSeq = 0;
@@ -65,9 +66,11 @@
 
   function quickExit() {
     forget();
+    if (!embedded) { location.replace(setup.exit_url); return; }
     tell("exit");
-    // Allowed from a frame because the young person just pressed a key or a button here.
-    window.top.location.replace(setup.exit_url);
+    // The loader replaces the host page at once. Should it not, the frame does: a browser
+    // lets a frame replace the top page just after a key press or click in it.
+    setTimeout(() => window.top.location.replace(setup.exit_url), EXIT_FALLBACK_MS);
   }
   document.querySelectorAll("[data-exit]").forEach((button) => button.addEventListener("click", quickExit));
   document.addEventListener("keydown", (event) => { if (event.key === "Escape") quickExit(); }, true);
