@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,6 +12,20 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
+
+
+ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
+
+
+def embed_origins(value: str) -> tuple[str, ...]:
+    """BOT_EMBED_ORIGINS: the websites that may show the chat, as exact origins separated by
+    spaces or commas. A path, a wildcard or a typo stops the app at start-up: a site silently
+    left off the list would show young people no chat at all."""
+    origins = tuple(origin.lower().rstrip("/") for origin in re.split(r"[\s,]+", value) if origin)
+    wrong = [origin for origin in origins if not ORIGIN.match(origin)]
+    if wrong:
+        raise ValueError(f"BOT_EMBED_ORIGINS: not an origin like https://www.example.org: {', '.join(wrong)}")
+    return origins
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,8 @@ class Settings:
     max_message_chars: int = field(default_factory=lambda: int(_env("BOT_MAX_MESSAGE_CHARS", "4000")))
     max_wait_seconds: float = 30.0
     transcript_retention_days: int = field(default_factory=lambda: int(_env("BOT_RETENTION_DAYS", "30")))
+    # Besides the service's own pages, the websites that may embed the widget (see embed_origins).
+    embed_origins: tuple[str, ...] = field(default_factory=lambda: embed_origins(_env("BOT_EMBED_ORIGINS", "")))
     cookie_secure: bool = field(default_factory=lambda: _env("BOT_COOKIE_SECURE", "1") == "1")
     content_dir: Path = PROJECT_ROOT / "content"
     lexicon_path: Path = PROJECT_ROOT / "data" / "safeguarding" / "cues.yml"

@@ -2,19 +2,23 @@
 
 One instance for the whole test session (Rasa takes a while to load): the
 action server, Rasa and the app, on spare loopback ports, with their own
-SQLite files under a temporary folder.
+SQLite files under a temporary folder; and a helpline's website on another
+origin, with the README's embed, that BOT_EMBED_ORIGINS lets show the chat.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -30,6 +34,45 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def readme_embed(service_url: str) -> str:
+    """The README's one-line embed, exactly as a website would paste it, pointed at the service."""
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    snippet = re.search(r"```html\n(<script src=\"https://HOST/widget\.js\".*?)```", readme, re.DOTALL).group(1)
+    return snippet.replace("https://HOST", service_url)
+
+
+class EmbeddingSite:
+    """A helpline's website on its own origin (127.0.0.1, another port) with the README's embed."""
+
+    def __init__(self, service_url: str, port: int) -> None:
+        page = (
+            '<!doctype html>\n<html lang="en-GB"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            "<title>A helpline's website</title></head>\n<body><main><h1>Worried about a picture?</h1>"
+            "<p>You can talk to us. It's private.</p></main>\n"
+            f"{readme_embed(service_url)}</body></html>\n"
+        ).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.url = f"http://127.0.0.1:{port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
 @dataclass
 class RunningService:
     base_url: str
@@ -40,6 +83,8 @@ class RunningService:
     app_env: dict[str, str]
     process: subprocess.Popen
     log: Path
+    # A website on another origin that embeds the widget with the README's line.
+    embedding_site_url: str
 
 
 @pytest.fixture(scope="session")
@@ -49,6 +94,7 @@ def service(tmp_path_factory) -> Iterator[RunningService]:
     folder = tmp_path_factory.mktemp("service")
     database_url = f"sqlite:///{folder / 'app.sqlite3'}"
     ports = {"BOT_PORT": free_port(), "RASA_PORT": free_port(), "ACTIONS_PORT": free_port()}
+    embedding_port = free_port()
     env = {
         **os.environ,
         **{name: str(port) for name, port in ports.items()},
@@ -56,6 +102,7 @@ def service(tmp_path_factory) -> Iterator[RunningService]:
         "RASA_TRACKER_URL": f"sqlite:///{folder / 'tracker.sqlite3'}",
         "BOT_RASA_TOKEN": "e2e-token",
         "BOT_COOKIE_SECURE": "0",
+        "BOT_EMBED_ORIGINS": f"http://127.0.0.1:{embedding_port}",
     }
     from bot.database import upgrade_database
 
@@ -81,9 +128,18 @@ def service(tmp_path_factory) -> Iterator[RunningService]:
         "BOT_RASA_URL": f"http://127.0.0.1:{ports['RASA_PORT']}",
         "BOT_ACTIONS_URL": f"http://127.0.0.1:{ports['ACTIONS_PORT']}",
     }
+    site = EmbeddingSite(base_url, embedding_port)
     yield RunningService(
-        base_url, database_url, f"http://127.0.0.1:{ports['RASA_PORT']}", "e2e-token", app_env, process, log
+        base_url=base_url,
+        database_url=database_url,
+        rasa_url=f"http://127.0.0.1:{ports['RASA_PORT']}",
+        rasa_token="e2e-token",
+        app_env=app_env,
+        process=process,
+        log=log,
+        embedding_site_url=site.url,
     )
+    site.close()
     process.send_signal(signal.SIGINT)
     process.wait(timeout=60)
 

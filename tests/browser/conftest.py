@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Frame, Page, sync_playwright
 
-from tests.running_service import conversation, service  # noqa: F401
+from tests.running_service import EmbeddingSite, conversation, free_port, service  # noqa: F401
 
 HERE = Path(__file__).resolve().parent
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"
@@ -35,17 +35,38 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
+def neutral_exit_page(page: Page) -> None:
     # The machine has no way out; the neutral exit page is served locally.
     page.route(
         f"{EXIT_URL}**",
         lambda route: route.fulfill(status=200, content_type="text/html", body="<title>Weather</title><p>Weather</p>"),
     )
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    neutral_exit_page(page)
     yield page
     context.close()
+
+
+@pytest.fixture
+def axe_page(browser: Browser) -> Iterator[Page]:
+    """A page whose frames accept axe-core's injected script: the chat's frame allows only its own scripts."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, bypass_csp=True)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def unlisted_site(service) -> Iterator[EmbeddingSite]:  # noqa: F811 (the service fixture)
+    """A website with the same embed whose origin is not in BOT_EMBED_ORIGINS."""
+    site = EmbeddingSite(service.base_url, free_port())
+    yield site
+    site.close()
 
 
 @pytest.fixture(scope="session")
@@ -54,10 +75,11 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def axe_violations(page: Page) -> list[dict]:
+def axe_violations(page: Page | Frame) -> list[dict]:
+    """WCAG 2.2 AA problems in this page or frame; a frame inside it is checked on its own."""
     page.add_script_tag(path=str(AXE))
     result = page.evaluate(
-        """async () => await axe.run(document, {runOnly: {type: "tag",
+        """async () => await axe.run(document, {iframes: false, runOnly: {type: "tag",
             values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}})"""
     )
     return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]} for v in result["violations"]]

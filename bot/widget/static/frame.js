@@ -1,0 +1,329 @@
+// The chat, inside the frame that widget.js opens on the host page (/widget/frame).
+//
+// The frame is served from the service's own origin, so the conversation's token
+// (in this origin's sessionStorage, no cookies) and every message stay out of reach
+// of the host page's scripts. The host page and the frame talk with postMessage,
+// each checking the other's origin, and only about opening, closing and Quick exit:
+// never about the conversation. No images: nothing can be attached, pasted or
+// dropped, and the frame's Content-Security-Policy shows no image from anywhere.
+// Live: a WebSocket that resumes from the last sequence number seen, falling back
+// to long-polling.
+(() => {
+  "use strict";
+  const setup = JSON.parse(document.getElementById("setup").textContent);
+  const WORDS = setup.words;
+  const STORE = "youthchat.conversation";
+  const LINK = /(https?:\/\/[^\s]+|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:org\.uk|police\.uk|org|co\.uk|uk)\b)/gi;
+  const embedded = window.parent !== window;
+  const EXIT_FALLBACK_MS = 1000;
+
+  let conversation = null; // {id, token}
+  let lastSeq = 0;
+  let socket = null;
+  let polling = false;
+  let failures = 0;
+  let typingTimer = null;
+  const seen = new Set();
+  const outbox = [];
+
+  const $ = (selector) => document.querySelector(selector);
+  const panel = $(".panel");
+  const log = $(".log");
+  const input = $("#message");
+  document.documentElement.style.setProperty("--brand", setup.colour);
+  document.documentElement.style.setProperty("--on-brand", setup.text_colour);
+
+  // --- talking to the host page: only to its origin, only from it ---
+  function tell(type, extra) {
+    if (embedded) window.parent.postMessage({ youthchat: type, ...extra }, setup.host);
+  }
+
+  window.addEventListener("message", (event) => {
+    if (event.source !== window.parent || event.origin !== setup.host) return;
+    const type = event.data && event.data.youthchat;
+    if (type === "open") open();
+    else if (type === "exit") { forget(); tell("exited"); }
+  });
+
+  function open() {
+    input.focus();
+    start();
+  }
+
+  $(".close").addEventListener("click", () => tell("closed"));
+  $(".close").hidden = !embedded;
+
+  // --- quick exit: wipe everything and replace the top page, so Back does not return ---
+  function forget() {
+    outbox.length = 0;
+    const closing = socket;
+    conversation = null;
+    socket = null;
+    if (closing) closing.close();
+    try { sessionStorage.clear(); } catch (error) { /* storage may be blocked */ }
+    document.body.replaceChildren();
+  }
+
+  function quickExit() {
+    forget();
+    if (!embedded) { location.replace(setup.exit_url); return; }
+    tell("exit");
+    // The loader replaces the host page at once. Should it not, the frame does: a browser
+    // lets a frame replace the top page just after a key press or click in it.
+    setTimeout(() => window.top.location.replace(setup.exit_url), EXIT_FALLBACK_MS);
+  }
+  document.querySelectorAll("[data-exit]").forEach((button) => button.addEventListener("click", quickExit));
+  document.addEventListener("keydown", (event) => { if (event.key === "Escape") quickExit(); }, true);
+
+  function notice(text) { $(".notice").textContent = text || ""; }
+
+  // --- rendering ---
+  function linkify(element, text) {
+    let last = 0;
+    for (const match of text.matchAll(LINK)) {
+      element.append(text.slice(last, match.index));
+      const link = document.createElement("a");
+      const target = match[0].replace(/[.,)]+$/, "");
+      link.href = /^https?:/i.test(target) ? target : `https://${target}`;
+      link.textContent = target;
+      link.rel = "noopener noreferrer";
+      link.target = "_blank";
+      element.append(link);
+      last = match.index + target.length;
+    }
+    element.append(text.slice(last));
+  }
+
+  const speakers = { bot_message: WORDS.who_bot, human_message: WORDS.who_human, user_message: WORDS.who_me };
+
+  function render(event) {
+    if (event.seq && seen.has(event.seq)) return;
+    if (event.seq) { seen.add(event.seq); lastSeq = Math.max(lastSeq, event.seq); }
+    if (event.type === "status") { showStatus(event.status); return; }
+    if (event.type === "user_message" && event.client_message_id) {
+      const pending = log.querySelector(`li[data-client-id="${CSS.escape(event.client_message_id)}"]`);
+      if (pending) { pending.classList.remove("pending"); pending.dataset.seq = event.seq; return; }
+    }
+    const item = document.createElement("li");
+    item.className = event.type;
+    item.dataset.seq = event.seq;
+    const who = document.createElement("span");
+    who.className = "who";
+    who.textContent = speakers[event.type] || "";
+    item.append(who);
+    linkify(item, event.text || "");
+    log.append(item);
+    scrollDown();
+    if (event.type !== "user_message") { showTyping(false); showReplies(event.buttons || []); }
+  }
+
+  function scrollDown() { const region = $(".log-region"); region.scrollTop = region.scrollHeight; }
+
+  function showStatus(status) {
+    $(".status").textContent = WORDS[`status_${status}`] || "";
+    panel.dataset.status = status;
+  }
+
+  function showTyping(on) {
+    clearTimeout(typingTimer);
+    $(".typing").hidden = !on;
+    if (on) typingTimer = setTimeout(() => showTyping(false), 15000);
+  }
+
+  function showReplies(buttons) {
+    const replies = $(".replies");
+    replies.replaceChildren();
+    for (const button of buttons) {
+      const element = document.createElement("button");
+      element.type = "button";
+      element.className = "btn";
+      element.textContent = button.title;
+      element.addEventListener("click", () => { replies.replaceChildren(); send(button.title, button.payload); });
+      replies.append(element);
+    }
+  }
+
+  // --- the conversation ---
+  function stored() {
+    try {
+      const value = JSON.parse(sessionStorage.getItem(STORE) || "null");
+      return value && value.id && value.token ? { id: value.id, token: value.token } : null;
+    } catch (error) { return null; }
+  }
+
+  function remember() {
+    // Only the conversation's id and token: after a reload the log is rebuilt from the server.
+    try { sessionStorage.setItem(STORE, JSON.stringify(conversation)); } catch (error) { /* memory only */ }
+  }
+
+  function headers() {
+    return { "Content-Type": "application/json", Authorization: `Bearer ${conversation.token}` };
+  }
+
+  async function start() {
+    if (conversation) return;
+    conversation = stored();
+    while (!conversation) {
+      try {
+        const response = await fetch("/api/conversations", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(setup.nation ? { nation: setup.nation } : {}),
+        });
+        if (!response.ok) throw new Error(String(response.status));
+        const created = await response.json();
+        conversation = { id: created.conversation_id, token: created.token };
+        remember();
+        notice("");
+      } catch (error) {
+        notice(WORDS.offline);
+        await pause(backoff());
+      }
+    }
+    connect();
+  }
+
+  function backoff() { failures += 1; return Math.min(15000, 1000 * 2 ** Math.min(failures, 4)); }
+  const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  function reset() {
+    conversation = null; lastSeq = 0; seen.clear(); log.replaceChildren(); showReplies([]); showStatus("");
+    try { sessionStorage.removeItem(STORE); } catch (error) { /* nothing stored */ }
+  }
+
+  function connect() {
+    if (!conversation || socket) return;
+    const url = `${location.origin.replace(/^http/, "ws")}/api/conversations/${conversation.id}/stream`;
+    let opened = false;
+    try { socket = new WebSocket(url); } catch (error) { socket = null; poll(); return; }
+    socket.addEventListener("open", () => {
+      opened = true; failures = 0; polling = false; notice("");
+      socket.send(JSON.stringify({ token: conversation.token, after: lastSeq }));
+      flush();
+    });
+    socket.addEventListener("message", (message) => {
+      const event = JSON.parse(message.data);
+      if (event.type === "typing") showTyping(true);
+      else if (event.type === "error") { socket.close(); reset(); start(); }
+      else render(event);
+    });
+    socket.addEventListener("close", async () => {
+      socket = null;
+      if (!conversation) return;
+      if (!opened) poll();
+      await pause(backoff());
+      connect();
+    });
+  }
+
+  // Long-polling while the WebSocket cannot connect; stops once it does.
+  async function poll() {
+    if (polling) return;
+    polling = true;
+    while (polling && conversation && !(socket && socket.readyState === WebSocket.OPEN)) {
+      try {
+        const response = await fetch(
+          `/api/conversations/${conversation.id}/events?after=${lastSeq}&wait=25`, { headers: headers() });
+        if (response.status === 404 || response.status === 403) { reset(); polling = false; start(); return; }
+        if (!response.ok) throw new Error(String(response.status));
+        notice("");
+        (await response.json()).events.forEach(render);
+        flush();
+      } catch (error) {
+        notice(WORDS.offline);
+        await pause(backoff());
+      }
+    }
+    polling = false;
+  }
+
+  function newId() {
+    return (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  }
+
+  function send(text, payload) {
+    const message = { client_message_id: newId(), text, ...(payload ? { payload } : {}) };
+    const item = document.createElement("li");
+    item.className = "user_message pending";
+    item.dataset.clientId = message.client_message_id;
+    const who = document.createElement("span");
+    who.className = "who";
+    who.textContent = WORDS.who_me;
+    item.append(who, text);
+    log.append(item);
+    scrollDown();
+    outbox.push(message);
+    flush();
+  }
+
+  // Sends queued messages in order; a retry reuses the client_message_id, so the
+  // server stores each message once however many times it is sent.
+  let flushing = false;
+  async function flush() {
+    if (flushing || !conversation) return;
+    flushing = true;
+    while (outbox.length && conversation) {
+      try {
+        const response = await fetch(`/api/conversations/${conversation.id}/messages`, {
+          method: "POST", headers: headers(), body: JSON.stringify(outbox[0]),
+        });
+        if (response.status >= 500 || response.status === 0) throw new Error(String(response.status));
+        if (!response.ok) {
+          const problem = await response.json().catch(() => ({}));
+          notice(problem.message || WORDS.send_failed);
+          log.querySelector(`li[data-client-id="${CSS.escape(outbox[0].client_message_id)}"]`)?.remove();
+        } else {
+          notice("");
+          showTyping(true);
+        }
+        outbox.shift();
+      } catch (error) {
+        notice(WORDS.send_failed);
+        await pause(backoff());
+      }
+    }
+    flushing = false;
+  }
+
+  $("form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    showReplies([]);
+    send(text);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); $("form").requestSubmit(); }
+  });
+
+  // --- no images, ever ---
+  function refuseFiles(event) {
+    const transfer = event.clipboardData || event.dataTransfer;
+    const items = transfer ? Array.from(transfer.items || []) : [];
+    if (items.some((item) => item.kind === "file") || (transfer && transfer.files && transfer.files.length)) {
+      event.preventDefault();
+      notice(WORDS.no_images);
+    }
+  }
+  input.addEventListener("paste", refuseFiles);
+  panel.addEventListener("drop", (event) => { event.preventDefault(); refuseFiles(event); });
+  panel.addEventListener("dragover", (event) => event.preventDefault());
+
+  // --- delete my chat ---
+  $(".delete").addEventListener("click", async () => {
+    if (!conversation || !confirm(WORDS.delete_confirm)) return;
+    const response = await fetch(`/api/conversations/${conversation.id}`, { method: "DELETE", headers: headers() });
+    if (response.status === 204) {
+      if (socket) { const closing = socket; socket = null; conversation = null; closing.close(); }
+      reset();
+      notice(WORDS.deleted);
+    } else {
+      notice((await response.json().catch(() => ({}))).message || WORDS.send_failed);
+    }
+  });
+
+  // A conversation already under way in this tab opens again after the host page reloads.
+  if (embedded) tell("ready", { resume: Boolean(stored()) });
+  else open();
+})();
