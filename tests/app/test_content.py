@@ -276,7 +276,7 @@ def test_every_adult_removal_answer_asks_the_age_in_the_picture() -> None:
             assert "Take It Down" in text, f"{name} ({band})"
 
 
-def test_every_critical_answer_gives_999_childline_and_papyrus() -> None:
+def test_every_critical_answer_gives_999_childline_papyrus_and_shout() -> None:
     content = yaml.safe_load(APP_CONTENT_PATH.read_text())
     app_words = " ".join(content["handoff_started_critical"]["messages"])
     for band, nation in everyone():
@@ -284,9 +284,9 @@ def test_every_critical_answer_gives_999_childline_and_papyrus() -> None:
             said(handoff_advice("immediate_risk"), band, nation),
             said(flow("disclose_self_harm"), band, nation),
         ]:
-            for needed in ["999", "0800 1111", "Papyrus HOPELINE247", "0800 068 4141"]:
+            for needed in ["999", "0800 1111", "Papyrus HOPELINE247", "0800 068 4141", "85258"]:
                 assert needed in words, f"{band}/{nation}: {needed}"
-    for needed in ["999", "0800 1111", "Papyrus HOPELINE247", "0800 068 4141"]:
+    for needed in ["999", "0800 1111", "Papyrus HOPELINE247", "0800 068 4141", "85258"]:
         assert needed in app_words, needed
 
 
