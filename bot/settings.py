@@ -48,6 +48,11 @@ class Settings:
     # Besides the service's own pages, the websites that may embed the widget (see embed_origins).
     embed_origins: tuple[str, ...] = field(default_factory=lambda: embed_origins(_env("BOT_EMBED_ORIGINS", "")))
     cookie_secure: bool = field(default_factory=lambda: _env("BOT_COOKIE_SECURE", "1") == "1")
+    # How long a come-back code opens the conversation again; short, as anyone holding it can read the chat.
+    comeback_hours: int = field(default_factory=lambda: int(_env("BOT_COMEBACK_HOURS", "24")))
+    # Failed come-back attempts the whole service accepts per 10 minutes before refusing every attempt for
+    # a while: a code has about 49 bits, so guessing one at this rate would take far longer than it lives.
+    comeback_failures_per_window: int = 30
     content_dir: Path = PROJECT_ROOT / "content"
     lexicon_path: Path = PROJECT_ROOT / "data" / "safeguarding" / "cues.yml"
 

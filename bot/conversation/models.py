@@ -72,3 +72,25 @@ class Event(Base):
         if self.client_message_id is not None:
             event["client_message_id"] = self.client_message_id
         return event
+
+
+class ComebackCode(Base):
+    """A short code the young person may choose to note, to open the same conversation
+    again from a new page for a limited time: the chat otherwise lives only in the tab.
+    Only its hash is kept; using it once, deleting the chat or asking to cancel it ends it."""
+
+    __tablename__ = "comeback_codes"
+
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FailedComeback(Base):
+    """When a code that does not work was tried: the time alone (no address, no code),
+    to slow down anyone guessing codes across the whole service."""
+
+    __tablename__ = "failed_comebacks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

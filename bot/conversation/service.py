@@ -6,13 +6,20 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.conversation.models import Conversation, ConversationStatus, Event, EventType
+from bot.conversation.models import (
+    ComebackCode,
+    Conversation,
+    ConversationStatus,
+    Event,
+    EventType,
+    FailedComeback,
+)
 from bot.database import utcnow
 
 
@@ -180,3 +187,56 @@ def purge_inactive_since(cutoff: datetime, *, session: Session) -> int:
         delete(Conversation).where(Conversation.last_activity_at < cutoff, Conversation.id.not_in(open_cases))
     )
     return result.rowcount
+
+
+# Come-back codes: no letters or digits that look alike (0/O, 1/I/L), none that spell much (U, vowels kept
+# few); 10 of 30 symbols is about 49 bits, shown as two groups of five.
+COMEBACK_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+COMEBACK_LENGTH = 10
+
+
+def _normalise_code(code: str) -> str:
+    return "".join(symbol for symbol in code.upper() if symbol.isalnum())
+
+
+def issue_comeback_code(conversation_id: str, valid_for: timedelta, *, session: Session) -> tuple[str, datetime]:
+    """A new come-back code for the conversation; any earlier one stops working."""
+    revoke_comeback_code(conversation_id, session=session)
+    symbols = "".join(secrets.choice(COMEBACK_ALPHABET) for _ in range(COMEBACK_LENGTH))
+    expires_at = utcnow() + valid_for
+    session.add(ComebackCode(conversation_id=conversation_id, code_hash=_hash_token(symbols), expires_at=expires_at))
+    session.flush()
+    return f"{symbols[:5]}-{symbols[5:]}", expires_at
+
+
+def revoke_comeback_code(conversation_id: str, *, session: Session) -> None:
+    session.execute(delete(ComebackCode).where(ComebackCode.conversation_id == conversation_id))
+
+
+def redeem_comeback_code(code: str, *, session: Session) -> tuple[str, str] | None:
+    """The conversation a live code opens, with a new token (the old one stops working); the code is used up."""
+    found = session.scalars(
+        select(ComebackCode).where(
+            ComebackCode.code_hash == _hash_token(_normalise_code(code)), ComebackCode.expires_at > utcnow()
+        )
+    ).first()
+    if found is None:
+        return None
+    conversation = get(found.conversation_id, session=session)
+    session.delete(found)
+    token = secrets.token_urlsafe(32)
+    conversation.token_hash = _hash_token(token)
+    return conversation.id, token
+
+
+def record_failed_comeback(window: timedelta, *, session: Session) -> None:
+    """Note the time of a failed attempt, forgetting those older than the window."""
+    session.execute(delete(FailedComeback).where(FailedComeback.at < utcnow() - window))
+    session.add(FailedComeback())
+
+
+def failed_comebacks_within(window: timedelta, *, session: Session) -> int:
+    return (
+        session.scalar(select(func.count()).select_from(FailedComeback).where(FailedComeback.at >= utcnow() - window))
+        or 0
+    )

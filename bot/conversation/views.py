@@ -46,6 +46,17 @@ class MessageIn(BaseModel):
     payload: StrictStr | None = Field(default=None, max_length=200)
 
 
+class ComebackCodeOut(BaseModel):
+    code: str
+    expires_at: str
+    # What the code is, in the young person's words, to show with it.
+    messages: list[str]
+
+
+class ComebackIn(BaseModel):
+    code: StrictStr = Field(min_length=1, max_length=40)
+
+
 class MessageAccepted(BaseModel):
     seq: int
 
@@ -70,6 +81,48 @@ async def start_conversation(request: Request, body: ConversationIn | None = Non
     if body is not None and body.nation:
         request.app.state.dialogue.remember_nation(conversation_id, body.nation)
     return ConversationCreated(conversation_id=conversation_id, token=token)
+
+
+@router.post("/comeback", response_model=ConversationCreated)
+async def come_back(body: ComebackIn, request: Request) -> ConversationCreated:
+    """Open a conversation again with its come-back code; the code is used up and a new token issued."""
+    services = _services(request)
+    opened = await services.db(
+        flows.come_back,
+        code=body.code,
+        limit=services.settings.comeback_failures_per_window,
+        content=services.content,
+    )
+    if opened is None:
+        await services.db(flows.note_failed_comeback)
+        raise ApiError(404, "comeback_unknown", services.content.error("comeback_unknown"))
+    conversation_id, token = opened
+    return ConversationCreated(conversation_id=conversation_id, token=token)
+
+
+@router.post("/{conversation_id}/comeback-code", status_code=201, response_model=ComebackCodeOut)
+async def create_comeback_code(conversation_id: str, request: Request) -> ComebackCodeOut:
+    services = _services(request)
+    created = await services.db(
+        flows.create_comeback_code,
+        conversation_id=conversation_id,
+        token=_bearer_token(request),
+        hours=services.settings.comeback_hours,
+        content=services.content,
+    )
+    return ComebackCodeOut(**created)
+
+
+@router.delete("/{conversation_id}/comeback-code", status_code=204)
+async def cancel_comeback_code(conversation_id: str, request: Request) -> Response:
+    services = _services(request)
+    await services.db(
+        flows.cancel_comeback_code,
+        conversation_id=conversation_id,
+        token=_bearer_token(request),
+        content=services.content,
+    )
+    return Response(status_code=204)
 
 
 @router.post(
