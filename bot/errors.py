@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from bot.rate_limits import RateLimited
+
 logger = logging.getLogger(__name__)
 
 
@@ -30,6 +32,12 @@ def install_error_handlers(app: FastAPI) -> None:
     async def api_error(_request: Request, error: ApiError) -> JSONResponse:
         return error_response(error.status, error.code, error.message)
 
+    @app.exception_handler(RateLimited)
+    async def rate_limited(_request: Request, error: RateLimited) -> JSONResponse:
+        response = error_response(429, "too_many_requests", content.error("too_many_requests"))
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
         problems = error.errors()
@@ -39,6 +47,13 @@ def install_error_handlers(app: FastAPI) -> None:
             {"field": ".".join(str(part) for part in problem.get("loc", ())[1:]), "problem": problem.get("msg", "")}
             for problem in problems
         ]
+        if any(
+            problem.get("type") == "string_too_long" and problem.get("loc", ())[1:] == ("text",) for problem in problems
+        ):
+            limit = app.state.services.settings.max_message_chars
+            return error_response(
+                422, "message_too_long", content.error("message_too_long", limit=limit), fields=fields
+            )
         code = "not_text" if any(f["field"] == "text" for f in fields) else "invalid_request"
         message = content.error("not_text") if code == "not_text" else content.error("bad_request")
         return error_response(422, code, message, fields=fields)
