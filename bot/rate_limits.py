@@ -21,7 +21,7 @@ import time
 from datetime import date
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import storage_from_string
+from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
 
 from bot.settings import Settings
