@@ -21,8 +21,8 @@ import time
 from datetime import date
 
 from limits import RateLimitItem, parse
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
 
 from bot.settings import Settings
 
