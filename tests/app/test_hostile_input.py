@@ -149,3 +149,21 @@ def test_every_answer_carries_the_security_headers(client: TestClient) -> None:
     assert client.get("/openapi.json").status_code == 200
     secure = TestClient(client.app, base_url="https://testserver")
     assert secure.get("/healthz").headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_limits_are_counted_together_by_instances_sharing_redis(sqlite_url: str) -> None:
+    settings = make_settings(
+        sqlite_url,
+        redis_url="redis://127.0.0.1:6379/0",
+        limit_conversation_messages="3/minute",
+        client_key_secret="shared-by-both-instances",
+    )
+    with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
+        chat = Chat(first)
+        assert [chat.send(f"message {n}").status_code for n in range(2)] == [202, 202]
+        chat.client = second
+        assert chat.send("third, to the other instance").status_code == 202
+        assert chat.send("fourth").status_code == 429
+        assert first.app.state.services.rate_limits.client_key(
+            "192.0.2.1"
+        ) == second.app.state.services.rate_limits.client_key("192.0.2.1")
