@@ -11,7 +11,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.database import Base, UTCDateTime, utcnow
@@ -52,6 +52,7 @@ class Event(Base):
         UniqueConstraint("conversation_id", "seq"),
         UniqueConstraint("conversation_id", "client_message_id"),
         Index("ix_conversation_events_awaiting_dialogue", "awaiting_dialogue"),
+        Index("ix_conversation_events_missed_by_rasa", "missed_by_rasa"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -64,6 +65,12 @@ class Event(Base):
     # True for a young person's message that the dialogue has not handled yet; a
     # restarted app picks these up again, so an acknowledged message is never lost.
     awaiting_dialogue: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Failed attempts to handle this message; one that fails every time is set aside
+    # (answered with the fail-safe reply, no longer awaiting) so it never blocks the chat.
+    dialogue_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Stored while Rasa could not hear it: Rasa's tracker is told it later, so that a
+    # disclosure split across an outage is read whole.
+    missed_by_rasa: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     conversation: Mapped[Conversation] = relationship(back_populates="events")
 

@@ -160,12 +160,61 @@ def messages_awaiting_dialogue(conversation_id: str, *, session: Session) -> Seq
     ).all()
 
 
-def conversations_awaiting_dialogue(*, session: Session) -> Sequence[str]:
-    return session.scalars(select(Event.conversation_id).where(Event.awaiting_dialogue.is_(True)).distinct()).all()
+def conversations_awaiting_dialogue(*, stored_before: datetime | None = None, session: Session) -> Sequence[str]:
+    """Conversations with a message not yet answered (stored before a moment, if given)."""
+    query = select(Event.conversation_id).where(Event.awaiting_dialogue.is_(True))
+    if stored_before is not None:
+        query = query.where(Event.at < stored_before)
+    return session.scalars(query.distinct()).all()
 
 
-def mark_handled(event_id: int, *, session: Session) -> None:
-    session.execute(update(Event).where(Event.id == event_id).values(awaiting_dialogue=False))
+def mark_handled(event_id: int, *, session: Session) -> bool:
+    """False when the message was already handled (by another attempt or app instance), so its
+    reply is not stored twice."""
+    result = session.execute(
+        update(Event).where(Event.id == event_id, Event.awaiting_dialogue.is_(True)).values(awaiting_dialogue=False)
+    )
+    return result.rowcount == 1
+
+
+def count_dialogue_failure(event_id: int, *, session: Session) -> int:
+    """One more failed attempt to handle a message; returns how many there have been."""
+    return session.execute(
+        update(Event)
+        .where(Event.id == event_id)
+        .values(dialogue_failures=Event.dialogue_failures + 1)
+        .returning(Event.dialogue_failures)
+    ).scalar_one()
+
+
+def count_set_aside(*, session: Session) -> int:
+    """Messages that failed every attempt and were answered with the fail-safe reply instead."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.dialogue_failures > 0, Event.awaiting_dialogue.is_(False))
+        )
+        or 0
+    )
+
+
+def mark_missed_by_rasa(event_id: int, *, session: Session) -> None:
+    session.execute(update(Event).where(Event.id == event_id).values(missed_by_rasa=True))
+
+
+def messages_missed_by_rasa(conversation_id: str, *, session: Session) -> list[tuple[int, str]]:
+    """(event id, text) of the messages Rasa's tracker has not been told yet, oldest first."""
+    rows = session.execute(
+        select(Event.id, Event.payload)
+        .where(Event.conversation_id == conversation_id, Event.missed_by_rasa.is_(True))
+        .order_by(Event.seq)
+    ).all()
+    return [(event_id, payload["text"]) for event_id, payload in rows]
+
+
+def mark_heard_by_rasa(event_ids: Sequence[int], *, session: Session) -> None:
+    session.execute(update(Event).where(Event.id.in_(event_ids)).values(missed_by_rasa=False))
 
 
 def user_texts(conversation_id: str, *, session: Session) -> list[str]:

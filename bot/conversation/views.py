@@ -14,16 +14,19 @@ import asyncio
 import contextlib
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Query, Request, Response, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, StrictStr
+from starlette.requests import HTTPConnection
 
 from bot.conversation import flows
 from bot.conversation import service as conversations
 from bot.errors import ApiError
 from bot.notify import conversation_channel, push_until_closed
+from bot.rate_limits import RateLimited
 from bot.services import Services
 
-router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+RATE_LIMITED = {429: {"description": "Too many requests: wait for Retry-After seconds"}}
+router = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=RATE_LIMITED)
 
 POLL_SLICE_SECONDS = 5.0
 STREAM_HEARTBEAT_SECONDS = 15.0
@@ -39,9 +42,14 @@ class ConversationCreated(BaseModel):
     token: str
 
 
+# The schema's ceiling on a message; BOT_MAX_MESSAGE_CHARS (at most this) is the limit a young
+# person is told about.
+MESSAGE_CHARS_CEILING = 16000
+
+
 class MessageIn(BaseModel):
     client_message_id: StrictStr = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
-    text: StrictStr
+    text: StrictStr = Field(max_length=MESSAGE_CHARS_CEILING)
     # The payload of a quick-reply button the bot offered; the text is the button's title.
     payload: StrictStr | None = Field(default=None, max_length=200)
 
@@ -65,8 +73,23 @@ class EventsOut(BaseModel):
     events: list[dict[str, Any]]
 
 
-def _services(request: Request | WebSocket) -> Services:
+def _services(request: HTTPConnection) -> Services:
     return request.app.state.services
+
+
+async def _count_client_request(connection: HTTPConnection) -> None:
+    limits = _services(connection).rate_limits
+    await limits.hit(limits.client_requests, "client", limits.client_key(connection.client and connection.client.host))
+
+
+async def _count_new_conversation(request: Request) -> None:
+    limits = _services(request).rate_limits
+    await limits.hit(limits.client_conversations, "new", limits.client_key(request.client and request.client.host))
+
+
+async def _count_message(conversation_id: str, request: Request) -> None:
+    limits = _services(request).rate_limits
+    await limits.hit(limits.conversation_messages, "messages", conversation_id)
 
 
 def _bearer_token(request: Request) -> str | None:
@@ -74,7 +97,12 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-@router.post("", status_code=201, response_model=ConversationCreated)
+@router.post(
+    "",
+    status_code=201,
+    response_model=ConversationCreated,
+    dependencies=[Depends(_count_client_request), Depends(_count_new_conversation)],
+)
 async def start_conversation(request: Request, body: ConversationIn | None = None) -> ConversationCreated:
     services = _services(request)
     conversation_id, token = await services.db(flows.start, content=services.content)
@@ -130,6 +158,7 @@ async def cancel_comeback_code(conversation_id: str, request: Request) -> Respon
     response_model=MessageAccepted,
     status_code=202,
     responses={200: {"description": "A repeated client_message_id: the original seq"}},
+    dependencies=[Depends(_count_client_request), Depends(_count_message)],
 )
 async def send_message(
     conversation_id: str, message: MessageIn, request: Request, response: Response
@@ -153,7 +182,7 @@ async def send_message(
     return MessageAccepted(seq=seq)
 
 
-@router.get("/{conversation_id}/events", response_model=EventsOut)
+@router.get("/{conversation_id}/events", response_model=EventsOut, dependencies=[Depends(_count_client_request)])
 async def read_events(
     conversation_id: str,
     request: Request,
@@ -178,7 +207,7 @@ async def read_events(
     return EventsOut(events=events)
 
 
-@router.delete("/{conversation_id}", status_code=204)
+@router.delete("/{conversation_id}", status_code=204, dependencies=[Depends(_count_client_request)])
 async def delete_conversation(conversation_id: str, request: Request) -> Response:
     services = _services(request)
     await services.db(
@@ -193,6 +222,19 @@ async def stream_events(websocket: WebSocket, conversation_id: str) -> None:
     {"token": "...", "after": SEQ}; the token never goes in the URL, so never in a log."""
     services = _services(websocket)
     await websocket.accept()
+    try:
+        await _count_client_request(websocket)
+    except RateLimited as limited:
+        await websocket.send_json(
+            {
+                "type": "error",
+                "error": "too_many_requests",
+                "message": services.content.error("too_many_requests"),
+                "retry_after": limited.retry_after,
+            }
+        )
+        await websocket.close(code=4429)
+        return
     try:
         hello = await asyncio.wait_for(websocket.receive_json(), timeout=10)
         token = hello.get("token") if isinstance(hello, dict) else None

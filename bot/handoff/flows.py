@@ -13,6 +13,8 @@ from bot.staff import service as staff
 from safeguarding.assessment import Decision
 
 QUEUE_CHANNEL = "helpline-queue"
+# Pushed on the queue channel when more cases open than BOT_LIMIT_NEW_CASES allows: a possible flood.
+CASE_FLOOD_ALERT = "case_flood"
 
 
 class CaseNotAvailable(Exception):

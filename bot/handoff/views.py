@@ -216,4 +216,7 @@ async def stream(websocket: WebSocket) -> None:
 
 async def _refresh(websocket: WebSocket, subscription) -> None:
     await websocket.send_json({"type": "refresh"})
-    await subscription.next(REFRESH_SECONDS)
+    note = await subscription.next(REFRESH_SECONDS)
+    if note and note.get("alert") == flows.CASE_FLOOD_ALERT:
+        words = websocket.app.state.services.console
+        await websocket.send_json({"type": "alert", "message": words.entries["alerts"][flows.CASE_FLOOD_ALERT]})

@@ -17,6 +17,7 @@ from bot.handoff import service as cases
 from bot.handoff.models import CaseLevel
 from bot.settings import PROJECT_ROOT
 from bot.staff import service as staff
+from bot.staff.models import StaffUser
 
 
 def cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
@@ -31,9 +32,10 @@ def test_create_user_prints_a_working_password_once_and_refuses_a_duplicate(data
     assert created.returncode == 0, created.stderr
     password = re.search(r"Password \(shown once.*\): (\S+)", created.stdout).group(1)
     with session_scope(session_factory(database_url)) as session:
-        user = staff.authenticate("nadia", password, session=session)
-        assert user is not None and user.role == "moderator"
-        assert password not in user.password_hash
+        user_id, password_hash = staff.password_hash_of("nadia", session=session)
+        assert session.get(StaffUser, user_id).role == "moderator"
+    assert staff.verify_password(password_hash, password)
+    assert password not in password_hash
     again = cli(database_url, "create-user", "--name", "nadia", "--role", "staff")
     assert again.returncode == 1 and "already" in again.stderr
 

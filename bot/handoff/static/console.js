@@ -215,7 +215,11 @@
 
   function connect(delay = 1000) {
     const socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/console/stream`);
-    socket.addEventListener("message", () => refresh().catch(() => {}));
+    socket.addEventListener("message", (message) => {
+      const data = JSON.parse(message.data);
+      if (data.type === "alert") notice(data.message);
+      else refresh().catch(() => {});
+    });
     socket.addEventListener("close", () => setTimeout(() => connect(Math.min(delay * 2, 15000)), delay));
   }
 
