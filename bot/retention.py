@@ -1,28 +1,112 @@
-"""Transcripts are kept only as long as needed (BOT_RETENTION_DAYS, short by default)."""
+"""What is kept and for how long, and deleting a conversation everywhere it is stored.
+
+A conversation lives in two databases: the app's (its events, cases) and Rasa's SQL
+tracker store (table ``events``, one row per Rasa event, keyed by ``sender_id``, which
+is the conversation id). Deleting it, at the young person's request or when
+``BOT_RETENTION_DAYS`` have passed, deletes it from both. Its cases stay, without
+any words, as outcomes for statistics until ``BOT_OUTCOME_RETENTION_DAYS`` have passed.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from sqlalchemy import column, create_engine, delete, inspect, table
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
+from bot.audit import service as audit
+from bot.audit.models import AuditAction
 from bot.conversation import service as conversations
 from bot.database import utcnow
-from bot.services import Services
+from bot.handoff import service as cases
+from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 logger = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 3600
+RASA_EVENTS = table("events", column("sender_id"))
+
+
+@cache
+def _tracker_engine(tracker_url: str) -> Engine:
+    address = make_url(tracker_url)
+    # Rasa names the driver-less URL; the app's environment has psycopg 3, not psycopg2.
+    if address.drivername in ("postgresql", "postgres"):
+        address = address.set(drivername="postgresql+psycopg")
+    return create_engine(address, hide_parameters=True, pool_pre_ping=True)
+
+
+def forget_in_tracker_store(conversation_ids: Sequence[str], *, tracker_url: str) -> int:
+    """Delete the conversations' events from Rasa's tracker store; returns how many rows went."""
+    address = make_url(tracker_url)
+    if address.get_backend_name() == "sqlite" and not Path(address.database or "").exists():
+        return 0  # Rasa has stored nothing yet; connecting would create an empty file.
+    with _tracker_engine(tracker_url).begin() as connection:
+        if not inspect(connection).has_table("events"):
+            return 0
+        result = connection.execute(delete(RASA_EVENTS).where(RASA_EVENTS.c.sender_id.in_(conversation_ids)))
+        return result.rowcount
+
+
+def delete_conversations(conversation_ids: Sequence[str], *, by: str, tracker_url: str, session: Session) -> None:
+    """Delete conversations from the app and from Rasa, keeping their cases' outcomes without words.
+
+    The tracker store is emptied last, once the app's rows are gone in this transaction:
+    if it fails, the whole deletion rolls back and can be tried again.
+    """
+    if not conversation_ids:
+        return
+    cases.keep_outcomes_only(conversation_ids, session=session)
+    conversations.delete_all(conversation_ids, session=session)
+    for conversation_id in conversation_ids:
+        audit.record(
+            AuditAction.CONVERSATION_DELETED, conversation_id=conversation_id, detail={"by": by}, session=session
+        )
+    session.flush()
+    forget_in_tracker_store(conversation_ids, tracker_url=tracker_url)
+
+
+@dataclass(frozen=True)
+class Purged:
+    conversations: int
+    outcomes: int
+
+
+def purge(*, settings: Settings, session: Session) -> Purged:
+    """Delete conversations idle past BOT_RETENTION_DAYS (unless a case is open) and
+    kept outcomes closed before BOT_OUTCOME_RETENTION_DAYS."""
+    now = utcnow()
+    idle = conversations.idle_without_open_case(
+        now - timedelta(days=settings.transcript_retention_days), session=session
+    )
+    delete_conversations(idle, by="retention", tracker_url=settings.rasa_tracker_url, session=session)
+    outcomes = cases.delete_outcomes_closed_before(
+        now - timedelta(days=settings.outcome_retention_days), session=session
+    )
+    return Purged(conversations=len(idle), outcomes=outcomes)
 
 
 async def purge_periodically(services: Services) -> None:
     while True:
-        cutoff = utcnow() - timedelta(days=services.settings.transcript_retention_days)
         try:
-            deleted = await services.db(conversations.purge_inactive_since, cutoff=cutoff)
-            if deleted:
-                logger.info("retention: deleted %d idle conversations", deleted)
+            purged = await services.db(purge, settings=services.settings)
+            if purged.conversations or purged.outcomes:
+                logger.info(
+                    "retention: deleted %d idle conversations and %d expired outcomes",
+                    purged.conversations,
+                    purged.outcomes,
+                )
         except DBAPIError:
-            logger.warning("retention: database unavailable, will retry")
+            logger.warning("retention: a database is unavailable, will retry")
         await asyncio.sleep(PURGE_EVERY_SECONDS)

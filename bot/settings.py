@@ -30,6 +30,16 @@ class Settings:
     max_message_chars: int = field(default_factory=lambda: int(_env("BOT_MAX_MESSAGE_CHARS", "4000")))
     max_wait_seconds: float = 30.0
     transcript_retention_days: int = field(default_factory=lambda: int(_env("BOT_RETENTION_DAYS", "30")))
+    # Case outcomes (level, criteria, outcome, timings; no words) outlive their transcript
+    # so that a service can count what happened, e.g. referrals, over a year or two.
+    outcome_retention_days: int = field(default_factory=lambda: int(_env("BOT_OUTCOME_RETENTION_DAYS", "730")))
+    # Moderators review only ended conversations: no open case and this long without a message.
+    ended_after_minutes: int = field(default_factory=lambda: int(_env("BOT_ENDED_AFTER_MINUTES", "60")))
+    # Rasa's SQL tracker store (the same variable Rasa reads through endpoints.yml): deleting a
+    # conversation deletes it there too.
+    rasa_tracker_url: str = field(
+        default_factory=lambda: _env("RASA_TRACKER_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'rasa-tracker.sqlite3'}")
+    )
     cookie_secure: bool = field(default_factory=lambda: _env("BOT_COOKIE_SECURE", "1") == "1")
     content_dir: Path = PROJECT_ROOT / "content"
     lexicon_path: Path = PROJECT_ROOT / "data" / "safeguarding" / "cues.yml"

@@ -171,12 +171,18 @@ def user_texts(conversation_id: str, *, session: Session) -> list[str]:
     return [payload["text"] for payload in payloads]
 
 
-def purge_inactive_since(cutoff: datetime, *, session: Session) -> int:
-    """Delete conversations idle since before the cutoff, unless a safeguarding case is still open."""
+def idle_without_open_case(cutoff: datetime, *, session: Session) -> list[str]:
+    """Conversations idle since before the cutoff that no open safeguarding case keeps."""
     from bot.handoff.models import Case, CaseStatus
 
     open_cases = select(Case.conversation_id).where(Case.status != CaseStatus.CLOSED.value)
-    result = session.execute(
-        delete(Conversation).where(Conversation.last_activity_at < cutoff, Conversation.id.not_in(open_cases))
+    return list(
+        session.scalars(
+            select(Conversation.id).where(Conversation.last_activity_at < cutoff, Conversation.id.not_in(open_cases))
+        )
     )
-    return result.rowcount
+
+
+def delete_all(conversation_ids: Sequence[str], *, session: Session) -> None:
+    """Delete the conversations and, by cascade, their events."""
+    session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from statistics import median
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.database import utcnow
@@ -139,3 +139,17 @@ def queue_position(case: Case, *, session: Session) -> int:
         for other in queue(session=session)
         if other.id != case.id and (other.level_rank, other.created_at) <= (case.level_rank, case.created_at)
     )
+
+
+def keep_outcomes_only(conversation_ids: Sequence[str], *, session: Session) -> None:
+    """Detach the cases of conversations about to be deleted and drop every word they hold
+    (the quoted cues and the worker's note): level, criteria, outcome and timings stay for statistics."""
+    session.execute(
+        update(Case).where(Case.conversation_id.in_(conversation_ids)).values(conversation_id=None, cues=[], note=None)
+    )
+
+
+def delete_outcomes_closed_before(cutoff: datetime, *, session: Session) -> int:
+    """Delete kept outcomes (cases whose conversation is gone) once their own retention period ends."""
+    result = session.execute(delete(Case).where(Case.conversation_id.is_(None), Case.closed_at < cutoff))
+    return result.rowcount

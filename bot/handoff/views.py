@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictStr
 from sqlalchemy.orm import Session
 
 from bot.audit import service as audit
+from bot.audit.models import AuditAction
 from bot.conversation import service as conversations
 from bot.database import utcnow
 from bot.dialogue.rasa import DialogueUnavailable
@@ -132,8 +133,14 @@ async def claim(case_id: int, request: Request, user: SignedIn = Depends(worker)
 
 def _transcript(*, case_id: int, after: int, user: SignedIn, session: Session) -> list[dict[str, Any]]:
     case = flows.held_case(case_id, user.user_id, session=session)
-    if after == 0:
-        audit.record_view(user.user_id, case.conversation_id, "case", session=session)
+    audit.record(
+        AuditAction.TRANSCRIPT_READ,
+        actor_id=user.user_id,
+        conversation_id=case.conversation_id,
+        case_id=case.id,
+        detail={"purpose": "case", "after": after},
+        session=session,
+    )
     return conversations.public_events_after(case.conversation_id, after, session=session)
 
 

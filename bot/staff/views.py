@@ -8,6 +8,8 @@ import secrets
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.audit import service as audit
+from bot.audit.models import AuditAction
 from bot.staff import service
 from bot.staff.security import ANY_ROLE, CAN_TAKE_CASES, SignedIn, require_role, session_cookie_name, signed_in
 from bot.templating import templates_for
@@ -72,7 +74,11 @@ async def login(
 def _sign_in(*, username: str, password: str, session) -> tuple[str, str] | None:
     user = service.authenticate(username, password, session=session)
     if user is None:
+        # Whose account was tried, when it exists; never what was typed, which may be a password.
+        tried = service.find_user(username, session=session)
+        audit.record(AuditAction.SIGN_IN_FAILED, actor_id=tried.id if tried else None, session=session)
         return None
+    audit.record(AuditAction.SIGNED_IN, actor_id=user.id, session=session)
     token, _ = service.start_session(user, session=session)
     return token, user.role
 
