@@ -57,6 +57,10 @@ _NOT_A_SCHOOL_NAME = (
     r"secondary|primary|high|sixth|summer|boarding|private|state|any|every|another|other|different|next|last|"
     r"for|and|or|but|so|is|was|it|its|no|not|some|all|year|hate|love|like|with|about|on|back|off|leave|left"
 )
+# Capitalised words that start sentences rather than schools' names.
+_SENTENCE_WORDS = r"I|My|The|Our|Your|His|Her|Their|At|In|To|From|Then|And|But|So|After|Before|This|That|Every|No|Any"
+# Chat words that gender-guesser also lists as names.
+CHAT_WORDS = frozenset({"im", "ive", "ill", "id", "u", "ur", "nan", "nana", "mum", "mam", "dad", "lol", "omg", "pls"})
 _DEFAULT_SCORE = 0.6
 
 PATTERN_RECOGNISERS = {
@@ -70,7 +74,12 @@ PATTERN_RECOGNISERS = {
         rf"(?i)(?<=\b(?:{_APPS})(?:\s+(?:{_ACCOUNT_WORDS}))?\s*(?:is|=|:|-|'s|s)?\s+@?)"
         r"[A-Za-z][A-Za-z0-9_.]*[0-9_.][A-Za-z0-9_.]*",
         rf"(?i)(?<=\b(?:{_APPS})\s*(?:{_ACCOUNT_WORDS})?\s*(?::|=|is)\s*@?)[A-Za-z][A-Za-z0-9_.]{{2,29}}\b",
-        r"(?i)(?<=\b(?:username|user name|handle|gamertag|account)\s*(?:is|:|=|was)\s*@?)[A-Za-z0-9_.]{3,30}\b",
+        r"(?i)(?<=\b(?:username|user name|handle|gamertag)\s*(?:is|:|=|was)\s*@?)[A-Za-z0-9_.]{3,30}\b",
+        # "he added me on snap as jj_boy2009", "the username sweetboy_19": a name with digits or underscores.
+        rf"(?i)(?<=\b(?:{_APPS}|{_ACCOUNT_WORDS})\s+(?:(?:is|was|as|:)\s+)?@?)"
+        r"[A-Za-z][A-Za-z0-9_.]*[0-9_][A-Za-z0-9_.]*",
+        # Discord's old name#1234 tags.
+        r"\b[A-Za-z0-9_.]{2,32}#\d{4}\b",
     ],
     "address": [
         rf"(?i)\b\d{{1,4}}[a-z]?,?\s+(?:[a-z'-]+\s+){{1,3}}(?:{_STREET_TYPES})\b",
@@ -83,6 +92,10 @@ PATTERN_RECOGNISERS = {
     "school": [
         r"\b(?:St\.?\s+)?(?:[A-Z][\w'’-]*\s+){1,4}(?:Academy|High School|Secondary School|Primary School|"
         r"Grammar School|School|College|Primary|Secondary|Grammar|High|Comprehensive)\b",
+        # "Parkside school": a capitalised name, then the kind of school in any case.
+        rf"\b(?:(?!(?:{_SENTENCE_WORDS})\b)[A-Z][\w'’-]*\s+){{1,3}}(?i:{_SCHOOL_TYPES})\b",
+        # Schools named after a saint, often said without "school": "St Mary's", "St Bede's".
+        r"\bSt\.?\s+[A-Z][a-z]+['’]s\b",
         rf"(?i)(?<=\b(?:go to|goes to|going to|went to|at|attend|attends|from|in|year \d+ at|year \d+ in)\s+)"
         rf"(?:(?!(?:{_NOT_A_SCHOOL_NAME})\b)[a-z'’-]+\s+){{1,3}}(?:{_SCHOOL_TYPES})\b",
         r"(?i)\bst\.?\s+[a-z]+(?:'s|s)?(?=\s+(?:rc|ce|catholic|c of e|primary|high|school|academy)\b)"
@@ -97,7 +110,7 @@ _NAME_CUES = regex.compile(
     r"me and|and me|with|told|tell|texted|messaged|dm'd|dmed|said to|this boy|this girl|this guy|"
     r"mr|mrs|miss|ms|sir|i'm|im|i am|it's|its|it was|hi|hey)\s+)$"
 )
-_TITLES = regex.compile(r"(?i)\b(?:mr|mrs|miss|ms|sir|dr)\.?\s+([A-Za-z][a-z'-]+)")
+_TITLES = regex.compile(r"(?i)\b(?:mr|mrs|miss|ms|sir|dr)\.?\s+[A-Za-z][a-z'-]+")
 _WORD = regex.compile(r"[A-Za-z][A-Za-z'’-]*")
 _SENTENCE_START = regex.compile(r"(?:^|[.!?\n]\s*|[\"“(]\s*)$")
 
@@ -189,11 +202,12 @@ class Redactor:
         return [
             Finding("kept", match.start(), match.end())
             for item in self.never_hidden
-            for match in regex.finditer(rf"(?<![\w.]){regex.escape(item)}(?![\w])", lowered)
+            # Not "999" inside "07700 900 999".
+            for match in regex.finditer(rf"(?<![\w.]|\d[\s-]){regex.escape(item)}(?!\w|[\s-]\d)", lowered)
         ]
 
     def _names(self, text: str) -> list[Finding]:
-        findings = [Finding("name", match.start(1), match.end(1)) for match in _TITLES.finditer(text)]
+        findings = [Finding("name", match.start(), match.end()) for match in _TITLES.finditer(text)]
         for match in _WORD.finditer(text):
             word = match.group()
             lower = word.lower().replace("’", "'").removesuffix("'s")
@@ -201,7 +215,7 @@ class Redactor:
                 continue
             before = text[: match.start()]
             # Stop words ("so", "will") are too often just words; a name inside a link or an email is part of it.
-            if lower in STOP_WORDS or before.endswith((".", "/", "@")):
+            if lower in STOP_WORDS or lower in CHAT_WORDS or before.endswith((".", "/", "@")):
                 continue
             if self.log_probs.get(lower, -20.0) <= COMMON_WORD_LOG_PROB or (
                 _NAME_CUES.search(before) or (word[0].isupper() and not _SENTENCE_START.search(before))
