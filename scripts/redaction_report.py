@@ -1,12 +1,14 @@
 """How well moderator redaction hides identifying details: recall and precision per kind.
 
-    python -m scripts.redaction_report [--sample FILE.yml] [--misses]
+    python -m scripts.redaction_report [--sample FILE.yml ...] [--misses]
 
-Reads the labelled sample (``tests/redaction/labelled_messages.yml``: every detail
-marked ``[words](kind)``), runs the redactor on each message and prints, per kind:
+Reads the labelled samples (every detail marked ``[words](kind)``): the one the
+redactor was tuned on, ``tests/redaction/labelled_messages.yml``, whose recall must
+meet the targets, and the held-out one, ``tests/redaction/holdout_messages.yml``,
+written afterwards and never tuned on. Runs the redactor on each message and prints, per kind:
 recall, the share of labelled details wholly hidden (by a finding of any kind, since
 hidden is what matters to the young person), and precision, the share of findings of
-that kind that overlap a labelled detail. Exits non-zero when a recall target is missed.
+that kind that overlap a labelled detail. Exits non-zero when the tuned sample misses a recall target.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from bot.moderation.redaction import KINDS, Finding, load_redactor
 
 PROJECT = Path(__file__).resolve().parent.parent
 SAMPLE = PROJECT / "tests" / "redaction" / "labelled_messages.yml"
+HOLDOUT = PROJECT / "tests" / "redaction" / "holdout_messages.yml"
 RECALL_TARGETS = {
     "phone": 0.95,
     "email": 0.95,
@@ -110,28 +113,39 @@ def score(sample: list[Labelled]) -> tuple[dict[str, Score], list[str]]:
     return scores, mistakes
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sample", type=Path, default=SAMPLE)
-    parser.add_argument("--misses", action="store_true", help="also list every miss and needless finding")
-    args = parser.parse_args(argv)
-    sample = load_sample(args.sample)
+def report(path: Path, *, misses: bool) -> list[str]:
+    """Prints the table for one sample; returns the kinds below their recall target."""
+    sample = load_sample(path)
     scores, mistakes = score(sample)
-    print(f"Redaction on {len(sample)} labelled messages ({args.sample.relative_to(PROJECT)})")
+    print(f"\nRedaction on {len(sample)} labelled messages ({path.name})")
     print(f"{'kind':<10}{'details':>8}{'recall':>8}{'target':>8}{'found':>7}{'precision':>11}")
-    failed = []
+    below = []
     for kind, result in scores.items():
         target = RECALL_TARGETS.get(kind)
         if target is not None and result.recall < target:
-            failed.append(kind)
+            below.append(kind)
         target_text = f"{target:.2f}" if target is not None else "-"
         print(
             f"{kind:<10}{result.details:>8}{result.recall:>8.2f}{target_text:>8}{result.found:>7}{result.precision:>11.2f}"
         )
-    if args.misses:
+    if misses:
         print("\n".join(mistakes))
-    if failed:
-        print(f"below the recall target: {', '.join(failed)}")
+    return below
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sample", type=Path, nargs="+", help="other labelled samples to score instead")
+    parser.add_argument("--misses", action="store_true", help="also list every miss and needless finding")
+    args = parser.parse_args(argv)
+    if args.sample:
+        for path in args.sample:
+            report(path, misses=args.misses)
+        return 0
+    below = report(SAMPLE, misses=args.misses)
+    report(HOLDOUT, misses=args.misses)
+    if below:
+        print(f"\n{SAMPLE.name} is below the recall target for: {', '.join(below)}")
         return 1
     return 0
 
