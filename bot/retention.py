@@ -18,7 +18,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import column, create_engine, delete, inspect, table
+from sqlalchemy import column, create_engine, delete, inspect, select, table
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -35,7 +35,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 3600
-RASA_EVENTS = table("events", column("sender_id"))
+RASA_EVENTS = table("events", column("sender_id"), column("timestamp"))
+# A message Rasa was still answering when its conversation was deleted is saved after the
+# deletion; the purge sweeps such leftovers once they are this old.
+LEFTOVER_AFTER_SECONDS = 3600
 
 
 @cache
@@ -57,6 +60,25 @@ def forget_in_tracker_store(conversation_ids: Sequence[str], *, tracker_url: str
             return 0
         result = connection.execute(delete(RASA_EVENTS).where(RASA_EVENTS.c.sender_id.in_(conversation_ids)))
         return result.rowcount
+
+
+def forget_leftovers_in_tracker_store(*, tracker_url: str, session: Session) -> int:
+    """Delete tracker-store conversations the app no longer has (see LEFTOVER_AFTER_SECONDS)."""
+    address = make_url(tracker_url)
+    if address.get_backend_name() == "sqlite" and not Path(address.database or "").exists():
+        return 0
+    before = utcnow().timestamp() - LEFTOVER_AFTER_SECONDS
+    with _tracker_engine(tracker_url).connect() as connection:
+        if not inspect(connection).has_table("events"):
+            return 0
+        senders = connection.scalars(
+            select(RASA_EVENTS.c.sender_id).where(RASA_EVENTS.c.timestamp < before).distinct()
+        ).all()
+    leftovers = sorted(set(senders) - conversations.existing(senders, session=session))
+    if not leftovers:
+        return 0
+    forget_in_tracker_store(leftovers, tracker_url=tracker_url)
+    return len(leftovers)
 
 
 def delete_conversations(conversation_ids: Sequence[str], *, by: str, tracker_url: str, session: Session) -> None:
@@ -81,6 +103,7 @@ def delete_conversations(conversation_ids: Sequence[str], *, by: str, tracker_ur
 class Purged:
     conversations: int
     outcomes: int
+    tracker_leftovers: int
 
 
 def purge(*, settings: Settings, session: Session) -> Purged:
@@ -94,18 +117,20 @@ def purge(*, settings: Settings, session: Session) -> Purged:
     outcomes = cases.delete_outcomes_closed_before(
         now - timedelta(days=settings.outcome_retention_days), session=session
     )
-    return Purged(conversations=len(idle), outcomes=outcomes)
+    leftovers = forget_leftovers_in_tracker_store(tracker_url=settings.rasa_tracker_url, session=session)
+    return Purged(conversations=len(idle), outcomes=outcomes, tracker_leftovers=leftovers)
 
 
 async def purge_periodically(services: Services) -> None:
     while True:
         try:
             purged = await services.db(purge, settings=services.settings)
-            if purged.conversations or purged.outcomes:
+            if purged.conversations or purged.outcomes or purged.tracker_leftovers:
                 logger.info(
-                    "retention: deleted %d idle conversations and %d expired outcomes",
+                    "retention: deleted %d idle conversations, %d expired outcomes, %d tracker-store leftovers",
                     purged.conversations,
                     purged.outcomes,
+                    purged.tracker_leftovers,
                 )
         except DBAPIError:
             logger.warning("retention: a database is unavailable, will retry")

@@ -183,6 +183,11 @@ def idle_without_open_case(cutoff: datetime, *, session: Session) -> list[str]:
     )
 
 
+def existing(conversation_ids: Sequence[str], *, session: Session) -> set[str]:
+    """Which of these conversations the app still has."""
+    return set(session.scalars(select(Conversation.id).where(Conversation.id.in_(conversation_ids))))
+
+
 def delete_all(conversation_ids: Sequence[str], *, session: Session) -> None:
     """Delete the conversations and, by cascade, their events."""
     session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)))

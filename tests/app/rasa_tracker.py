@@ -14,28 +14,33 @@ RASA_PYTHON = PROJECT_ROOT / ".venv" / "rasa" / "bin" / "python"
 # Rasa saves a tracker for each sender id the way it does after a message: the table,
 # its columns and its rows are Rasa's, not an imitation of them.
 _SAVE_TRACKERS = """
-import asyncio, sys
+import asyncio, sys, time
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-url, senders = sys.argv[1], sys.argv[2:]
+url, hours_ago, senders = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+at = time.time() - hours_ago * 3600
 store = SQLTrackerStore(Domain.empty(), dialect=url.split(":")[0], host=url)
 
 async def save():
     for sender in senders:
-        events = [ActionExecuted("action_listen"), UserUttered("my snap is jake_22"), BotUttered("Thanks for telling me.")]
+        events = [
+            ActionExecuted("action_listen", timestamp=at),
+            UserUttered("my snap is jake_22", timestamp=at),
+            BotUttered("Thanks for telling me.", timestamp=at),
+        ]
         await store.save(DialogueStateTracker.from_events(sender, events))
 
 asyncio.run(save())
 """
 
 
-def rasa_saves_trackers(tracker_url: str, sender_ids: list[str]) -> None:
+def rasa_saves_trackers(tracker_url: str, sender_ids: list[str], *, hours_ago: float = 0) -> None:
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(
-        [str(RASA_PYTHON), "-c", _SAVE_TRACKERS, tracker_url, *sender_ids],
+        [str(RASA_PYTHON), "-c", _SAVE_TRACKERS, tracker_url, str(hours_ago), *sender_ids],
         capture_output=True,
         text=True,
         env=env,

@@ -85,10 +85,16 @@ def test_the_retention_purge_empties_the_tracker_store_and_keeps_outcomes_withou
         case_id = _closed_case(idle.id, session=session).id
         ids = idle.id, recent.id
     rasa_saves_trackers(tracker_url, list(ids))
+    # What Rasa saved for a conversation after it was deleted (it was still answering), two hours
+    # ago, and a moment ago; only the old leftover is certainly finished with, so only it goes.
+    old_leftover, new_leftover = secrets.token_hex(16), secrets.token_hex(16)
+    rasa_saves_trackers(tracker_url, [old_leftover], hours_ago=2)
+    rasa_saves_trackers(tracker_url, [new_leftover])
 
     with session_scope(session_factory(database_url)) as session:
         purged = retention.purge(settings=settings, session=session)
-    assert (purged.conversations, purged.outcomes) == (1, 0)
+    assert (purged.conversations, purged.outcomes, purged.tracker_leftovers) == (1, 0, 1)
+    assert stored_events(tracker_url, old_leftover) == 0 and stored_events(tracker_url, new_leftover) > 0
 
     assert stored_events(tracker_url, ids[0]) == 0 and stored_events(tracker_url, ids[1]) > 0
     with session_factory(database_url)() as session:
