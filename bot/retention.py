@@ -14,15 +14,12 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import column, create_engine, delete, inspect, select, table
-from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from bot import tracker_store
 from bot.audit import service as audit
 from bot.audit.models import AuditAction
 from bot.conversation import service as conversations
@@ -35,49 +32,17 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 3600
-RASA_EVENTS = table("events", column("sender_id"), column("timestamp"))
 # A message Rasa was still answering when its conversation was deleted is saved after the
 # deletion; the purge sweeps such leftovers once they are this old.
 LEFTOVER_AFTER_SECONDS = 3600
 
 
-@cache
-def _tracker_engine(tracker_url: str) -> Engine:
-    address = make_url(tracker_url)
-    # Rasa names the driver-less URL; the app's environment has psycopg 3, not psycopg2.
-    if address.drivername in ("postgresql", "postgres"):
-        address = address.set(drivername="postgresql+psycopg")
-    return create_engine(address, hide_parameters=True, pool_pre_ping=True)
-
-
-def forget_in_tracker_store(conversation_ids: Sequence[str], *, tracker_url: str) -> int:
-    """Delete the conversations' events from Rasa's tracker store; returns how many rows went."""
-    address = make_url(tracker_url)
-    if address.get_backend_name() == "sqlite" and not Path(address.database or "").exists():
-        return 0  # Rasa has stored nothing yet; connecting would create an empty file.
-    with _tracker_engine(tracker_url).begin() as connection:
-        if not inspect(connection).has_table("events"):
-            return 0
-        result = connection.execute(delete(RASA_EVENTS).where(RASA_EVENTS.c.sender_id.in_(conversation_ids)))
-        return result.rowcount
-
-
 def forget_leftovers_in_tracker_store(*, tracker_url: str, session: Session) -> int:
     """Delete tracker-store conversations the app no longer has (see LEFTOVER_AFTER_SECONDS)."""
-    address = make_url(tracker_url)
-    if address.get_backend_name() == "sqlite" and not Path(address.database or "").exists():
-        return 0
-    before = utcnow().timestamp() - LEFTOVER_AFTER_SECONDS
-    with _tracker_engine(tracker_url).connect() as connection:
-        if not inspect(connection).has_table("events"):
-            return 0
-        senders = connection.scalars(
-            select(RASA_EVENTS.c.sender_id).where(RASA_EVENTS.c.timestamp < before).distinct()
-        ).all()
+    senders = tracker_store.senders_before(utcnow().timestamp() - LEFTOVER_AFTER_SECONDS, tracker_url=tracker_url)
     leftovers = sorted(set(senders) - conversations.existing(senders, session=session))
-    if not leftovers:
-        return 0
-    forget_in_tracker_store(leftovers, tracker_url=tracker_url)
+    if leftovers:
+        tracker_store.forget(leftovers, tracker_url=tracker_url)
     return len(leftovers)
 
 
@@ -96,7 +61,7 @@ def delete_conversations(conversation_ids: Sequence[str], *, by: str, tracker_ur
             AuditAction.CONVERSATION_DELETED, conversation_id=conversation_id, detail={"by": by}, session=session
         )
     session.flush()
-    forget_in_tracker_store(conversation_ids, tracker_url=tracker_url)
+    tracker_store.forget(conversation_ids, tracker_url=tracker_url)
 
 
 @dataclass(frozen=True)

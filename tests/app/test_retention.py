@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 
-from bot import retention
+from bot import retention, tracker_store
 from bot.app import create_app
 from bot.audit.models import AuditAction, AuditEvent
 from bot.conversation import service as conversations
@@ -35,7 +35,7 @@ def tracker_url(request, tmp_path) -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    retention._tracker_engine.cache_clear()
+    tracker_store._engine.cache_clear()
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
