@@ -38,7 +38,7 @@ MODEL_INPUTS := config.yml domain.yml data/rules.yml data/stories.yml $(NLU_DATA
 	$(wildcard components/*.py) $(wildcard safeguarding/*.py) $(wildcard data/safeguarding/*.yml) \
 	$(SPACY_MODEL)/meta.json
 
-.PHONY: help run test test-rasa test-app browser lint validate model risk-model migrate nlu-report replay eval bench-handoff bench-detection redaction-report user clean
+.PHONY: help run test test-rasa test-app browser lint validate model risk-model migrate nlu-report replay eval bench-handoff bench-detection redaction-report export-corrections user clean
 
 help:
 	@echo "make run      start the whole service locally (SQLite, no other server needed)"
@@ -151,6 +151,11 @@ bench-detection: $(APP_VENV)/.installed $(RISK_MODEL)
 # tests/redaction/labelled_messages.yml; fails below the recall targets.
 redaction-report: $(APP_VENV)/.installed
 	$(APP_PY) -m scripts.redaction_report
+
+# Moderators' flagged turns, redacted, as Rasa NLU data and risk-model examples in
+# reports/corrections/ for a person to review (never merged into data/ automatically).
+export-corrections: $(APP_VENV)/.installed migrate
+	$(APP_PY) -m bot.cli export-corrections
 
 bench-handoff: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL) migrate
 	$(APP_PY) -m scripts.bench_handoff --cases 30

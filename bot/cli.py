@@ -3,6 +3,7 @@
 python -m bot.cli create-user --name NAME --role staff|moderator|admin
 python -m bot.cli set-role --name NAME --role staff|moderator|admin
 python -m bot.cli purge        delete conversations and outcomes past their retention periods
+python -m bot.cli export-corrections [--out DIR]   flagged turns, redacted, as NLU data and risk examples for review
 
 Account changes are recorded in the audit log, as made from the command line.
 """
@@ -11,12 +12,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from bot import retention
 from bot.audit import service as audit
 from bot.audit.models import AuditAction
 from bot.database import session_factory, session_scope
-from bot.settings import get_settings
+from bot.moderation import corrections
+from bot.moderation.redaction import load_redactor
+from bot.settings import PROJECT_ROOT, get_settings
 from bot.staff import service as staff
 from bot.staff.models import Role
 
@@ -67,6 +71,27 @@ def purge() -> int:
     return 0
 
 
+def export_corrections(out: Path) -> int:
+    settings = get_settings()
+    with session_scope(session_factory(settings.database_url)) as session:
+        exported = corrections.export(out, redactor=load_redactor(settings.content_dir), session=session)
+        audit.record(
+            AuditAction.EXPORT,
+            detail={
+                "what": "corrections",
+                "nlu_examples": exported.nlu_examples,
+                "risk_examples": exported.risk_examples,
+                "by": "command line",
+            },
+            session=session,
+        )
+    print(
+        f"Wrote {exported.nlu_examples} NLU examples to {out / corrections.NLU_FILE} and "
+        f"{exported.risk_examples} risk examples to {out / corrections.RISK_FILE}, for review (never merged automatically)."
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.cli", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -77,11 +102,15 @@ def main(argv: list[str] | None = None) -> int:
     change.add_argument("--name", required=True)
     change.add_argument("--role", required=True, choices=[role.value for role in Role])
     commands.add_parser("purge", help="delete conversations and outcomes past their retention periods")
+    export = commands.add_parser("export-corrections", help="flagged turns, redacted, as training data for review")
+    export.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports" / "corrections")
     args = parser.parse_args(argv)
     if args.command == "create-user":
         return create_user(args.name, args.role)
     if args.command == "set-role":
         return set_role(args.name, args.role)
+    if args.command == "export-corrections":
+        return export_corrections(args.out)
     return purge()
 
 

@@ -3,11 +3,13 @@ every read recorded in the audit log. An admin may open a live conversation, giv
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field, StrictInt, StrictStr
 from sqlalchemy.orm import Session
 
 from bot.audit import service as audit
@@ -16,7 +18,9 @@ from bot.content import Content
 from bot.conversation import service as conversations
 from bot.database import utcnow
 from bot.errors import ApiError
+from bot.handoff.models import CaseLevel
 from bot.moderation import service
+from bot.moderation.models import FlagKind
 from bot.moderation.redaction import load_redactor
 from bot.staff.models import Role, StaffUser
 from bot.staff.security import CAN_MODERATE, SignedIn, page_user, require_role
@@ -29,7 +33,7 @@ admin = require_role({Role.ADMIN.value})
 REASON_MAX_CHARS = 300
 
 
-def _quiet_since(request: Request):
+def _quiet_since(request: Request) -> datetime:
     return utcnow() - timedelta(minutes=request.app.state.services.settings.ended_after_minutes)
 
 
@@ -42,33 +46,61 @@ async def moderation_page(request: Request) -> Response:
 
 
 @router.get("/api/conversations")
-async def list_conversations(request: Request, user: SignedIn = Depends(moderator)) -> dict[str, Any]:
+async def list_conversations(
+    request: Request,
+    since: date | None = None,
+    until: date | None = None,
+    level: CaseLevel | None = None,
+    outcome: str | None = Query(None, max_length=32),
+    flag: FlagKind | None = None,
+    user: SignedIn = Depends(moderator),
+) -> dict[str, Any]:
+    filters = service.Filters(
+        since=datetime.combine(since, time.min, timezone.utc) if since else None,
+        until=datetime.combine(until, time.max, timezone.utc) if until else None,
+        level=level.value if level else None,
+        outcome=outcome,
+        flag=flag.value if flag else None,
+    )
     listing = await request.app.state.services.db(
-        service.recent_conversations, quiet_since=_quiet_since(request), include_live=user.role == Role.ADMIN.value
+        service.recent_conversations,
+        quiet_since=_quiet_since(request),
+        include_live=user.role == Role.ADMIN.value,
+        filters=filters,
     )
     return {"conversations": listing}
 
 
-def _transcript(
-    *, conversation_id: str, after: int, reason: str, user: SignedIn, quiet_since, words: Content, session: Session
-) -> list[dict[str, Any]]:
+def _may_review(
+    *, conversation_id: str, reason: str, user: SignedIn, quiet_since: datetime, words: Content, session: Session
+) -> dict[str, Any]:
+    """Moderators may review ended conversations; an admin any, with a reason (returned to be recorded)."""
     if conversations.get_or_none(conversation_id, session=session) is None:
         raise ApiError(404, "not_found", words.error("no_conversation"))
-    detail: dict[str, Any] = {"purpose": "moderation", "after": after}
-    if not service.is_ended(conversation_id, quiet_since=quiet_since, session=session):
-        if user.role != Role.ADMIN.value:
-            raise ApiError(403, "not_ended", words.error("not_ended"))
-        if not reason:
-            raise ApiError(422, "reason_needed", words.error("reason_needed"))
-        detail |= {"live": True, "reason": reason}
+    if service.is_ended(conversation_id, quiet_since=quiet_since, session=session):
+        return {}
+    if user.role != Role.ADMIN.value:
+        raise ApiError(403, "not_ended", words.error("not_ended"))
+    if not reason:
+        raise ApiError(422, "reason_needed", words.error("reason_needed"))
+    return {"live": True, "reason": reason}
+
+
+def _open_for_review(*, purpose: str, after: int, **access) -> None:
+    """Every opening of a conversation's words is audited."""
+    detail = {"purpose": purpose, "after": after, **_may_review(**access)}
     audit.record(
         AuditAction.TRANSCRIPT_READ,
-        actor_id=user.user_id,
-        conversation_id=conversation_id,
+        actor_id=access["user"].user_id,
+        conversation_id=access["conversation_id"],
         detail=detail,
-        session=session,
+        session=access["session"],
     )
-    return conversations.public_events_after(conversation_id, after, session=session)
+
+
+def _transcript(*, after: int, **opening) -> list[dict[str, Any]]:
+    _open_for_review(purpose="moderation", after=after, **opening)
+    return conversations.public_events_after(opening["conversation_id"], after, session=opening["session"])
 
 
 @router.get("/api/conversations/{conversation_id}/transcript")
@@ -90,6 +122,105 @@ async def transcript(
         words=services.console,
     )
     return {"events": service.redacted(events, load_redactor(services.settings.content_dir))}
+
+
+@router.get("/api/conversations/{conversation_id}/turns")
+async def turns(
+    conversation_id: str,
+    request: Request,
+    reason: str = Query("", max_length=REASON_MAX_CHARS),
+    user: SignedIn = Depends(moderator),
+) -> dict[str, Any]:
+    """Per turn: what the young person said (redacted), the intent and confidence, the risk
+    decision and the bot's replies, from Rasa's tracker store; and the turn's flags."""
+    services = request.app.state.services
+    await services.db(
+        _open_for_review,
+        conversation_id=conversation_id,
+        purpose="review",
+        after=0,
+        reason=reason.strip(),
+        user=user,
+        quiet_since=_quiet_since(request),
+        words=services.console,
+    )
+    review = await anyio.to_thread.run_sync(
+        lambda: service.review_turns(
+            conversation_id,
+            tracker_url=services.settings.rasa_tracker_url,
+            redactor=load_redactor(services.settings.content_dir),
+        )
+    )
+    return {"turns": review}
+
+
+class FlagIn(BaseModel):
+    turn: StrictInt = Field(ge=1)
+    kind: FlagKind
+    right_intent: StrictStr | None = Field(default=None, max_length=64)
+    criteria: list[StrictStr] = Field(default_factory=list, max_length=8)
+    note: StrictStr | None = Field(default=None, max_length=2000)
+
+
+@router.post("/api/conversations/{conversation_id}/flags", status_code=201)
+async def add_flag(
+    conversation_id: str, body: FlagIn, request: Request, user: SignedIn = Depends(moderator)
+) -> dict[str, Any]:
+    services = request.app.state.services
+
+    def flag(*, session: Session) -> int:
+        _may_review(
+            conversation_id=conversation_id,
+            reason=request.query_params.get("reason", "").strip()[:REASON_MAX_CHARS],
+            user=user,
+            quiet_since=_quiet_since(request),
+            words=services.console,
+            session=session,
+        )
+        try:
+            return service.add_flag(
+                conversation_id,
+                turn=body.turn,
+                kind=body.kind,
+                right_intent=body.right_intent,
+                criteria=body.criteria,
+                note=(body.note or "").strip() or None,
+                flagged_by_id=user.user_id,
+                session=session,
+            ).id
+        except service.InvalidFlag as problem:
+            raise ApiError(422, str(problem), services.console.error(str(problem))) from None
+
+    return {"flag": await services.db(flag)}
+
+
+def _flag_list(*, kind: str | None, session: Session) -> dict[str, Any]:
+    names = dict(session.query(StaffUser.id, StaffUser.username).all())
+    return {
+        "counts": service.flag_counts(session=session),
+        "flags": [
+            {
+                "id": flag.id,
+                "conversation_id": flag.conversation_id,
+                "turn": flag.turn,
+                "kind": flag.kind,
+                "right_intent": flag.right_intent,
+                "criteria": flag.criteria,
+                "note": flag.note,
+                "by": names.get(flag.flagged_by_id),
+                "at": flag.at.isoformat(),
+            }
+            for flag in service.flags(kind=kind, session=session)
+        ],
+    }
+
+
+@router.get("/api/flags")
+async def list_flags(
+    request: Request, kind: FlagKind | None = None, _user: SignedIn = Depends(moderator)
+) -> dict[str, Any]:
+    """Every flag, and how many of each kind (missed handoffs first)."""
+    return await request.app.state.services.db(_flag_list, kind=kind.value if kind else None)
 
 
 def _audit_log(*, session: Session) -> list[dict[str, Any]]:

@@ -26,9 +26,16 @@ store = SQLTrackerStore(Domain.empty(), dialect=url.split(":")[0], host=url)
 
 async def save():
     for sender in senders:
+        # As Rasa stores a turn: the intent and its confidence, the safety action's decision, the reply.
         events = [
             ActionExecuted("action_listen", timestamp=at),
-            UserUttered("my snap is jake_22", timestamp=at),
+            UserUttered(
+                "my snap is jake_22",
+                intent={"name": "disclose_coercion", "confidence": 0.91},
+                parse_data={"intent": {"name": "disclose_coercion", "confidence": 0.91}, "entities": []},
+                timestamp=at,
+            ),
+            BotUttered(data={"custom": {"safety": {"action": "handoff", "level": "high", "criteria": ["coercion"]}}}, timestamp=at),
             BotUttered("Thanks for telling me.", timestamp=at),
         ]
         await store.save(DialogueStateTracker.from_events(sender, events))

@@ -1,4 +1,4 @@
-"""append-only audit events (replacing transcript_views); case outcomes outlive their conversation
+"""append-only audit events (replacing transcript_views); case outcomes outlive their conversation; review flags
 
 Revision ID: 0003_privacy
 Revises: 0002
@@ -93,6 +93,36 @@ def upgrade() -> None:
             ["id"],
             ondelete="SET NULL",
         )
+
+
+    op.create_table(
+        "review_flags",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("conversation_id", sa.String(length=32), nullable=False),
+        sa.Column("turn", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("right_intent", sa.String(length=64), nullable=True),
+        sa.Column("criteria", sa.JSON(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("flagged_by_id", sa.Integer(), nullable=True),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["conversation_id"],
+            ["conversations.id"],
+            name=op.f("fk_review_flags_conversation_id_conversations"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["flagged_by_id"],
+            ["staff_users.id"],
+            name=op.f("fk_review_flags_flagged_by_id_staff_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_flags")),
+    )
+    with op.batch_alter_table("review_flags", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_review_flags_conversation_id"), ["conversation_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_review_flags_kind"), ["kind"], unique=False)
 
 
 def downgrade() -> None:
