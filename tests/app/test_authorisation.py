@@ -103,6 +103,14 @@ TABLE: list[tuple[str, str, dict | None, dict[str, object]]] = [
     ("GET", "/moderation", None, MODERATOR_PAGE),
     ("GET", "/moderation/api/conversations", None, MODERATORS),
     ("GET", "/moderation/api/conversations/{conversation_id}/transcript", None, MODERATORS_ENDED_ONLY),
+    ("GET", "/moderation/api/conversations/{conversation_id}/turns", None, MODERATORS_ENDED_ONLY),
+    (
+        "POST",
+        "/moderation/api/conversations/{conversation_id}/flags",
+        {"turn": 1, "kind": "unsafe_reply"},
+        MODERATORS_ENDED_ONLY,
+    ),
+    ("GET", "/moderation/api/flags", None, MODERATORS),
     ("GET", "/moderation/api/audit", None, ADMINS),
     # Last: they end the caller's session (the test signs in again after each).
     ("POST", "/console/logout", None, SIGNED_IN),
