@@ -11,9 +11,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, column, create_engine, delete, inspect, select, table
+from sqlalchemy import Connection, case, column, create_engine, delete, func, inspect, select, table
 from sqlalchemy.engine import Engine, make_url
 
+# Rasa's FallbackClassifier (config.yml) names a message it could not place with this intent.
+FALLBACK_INTENT = "nlu_fallback"
 EVENTS = table("events", column("id"), column("sender_id"), column("type_name"), column("timestamp"), column("data"))
 
 
@@ -63,3 +65,19 @@ def events(conversation_id: str, *, tracker_url: str) -> list[tuple[str, dict[st
             select(EVENTS.c.type_name, EVENTS.c.data).where(EVENTS.c.sender_id == conversation_id).order_by(EVENTS.c.id)
         )
         return [(type_name, json.loads(data or "{}")) for type_name, data in rows]
+
+
+def fallback_counts(since: float, *, tracker_url: str) -> tuple[int, int]:
+    """The young people's messages since this Unix time, and how many Rasa could not place
+    (FALLBACK_INTENT)."""
+    user_events = table("events", column("type_name"), column("intent_name"), column("timestamp"))
+    with _events_table(tracker_url, write=False) as connection:
+        if connection is None:
+            return 0, 0
+        turns, fallbacks = connection.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(case((user_events.c.intent_name == FALLBACK_INTENT, 1), else_=0)), 0),
+            ).where(user_events.c.type_name == "user", user_events.c.timestamp >= since)
+        ).one()
+        return int(turns), int(fallbacks)

@@ -20,9 +20,6 @@ from bot.moderation.redaction import Redactor
 from bot.settings import PROJECT_ROOT
 from safeguarding.risk_model import CRITERIA
 
-# Rasa's FallbackClassifier (config.yml) names a message it could not place with this intent.
-FALLBACK_INTENT = "nlu_fallback"
-
 # The young person's and the worker's words are redacted; the bot's are the project's own content.
 REDACTED_TYPES = {EventType.USER_MESSAGE.value, EventType.HUMAN_MESSAGE.value}
 
@@ -149,7 +146,7 @@ def review_turns(conversation_id: str, *, tracker_url: str, redactor: Redactor) 
                     "text": redactor.redact(event.get("text") or ""),
                     "intent": intent.get("name"),
                     "confidence": round(float(intent.get("confidence") or 0.0), 3),
-                    "fallback": intent.get("name") == FALLBACK_INTENT,
+                    "fallback": intent.get("name") == tracker_store.FALLBACK_INTENT,
                     "decision": None,
                     "replies": [],
                 }

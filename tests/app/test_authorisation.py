@@ -112,6 +112,9 @@ TABLE: list[tuple[str, str, dict | None, dict[str, object]]] = [
     ),
     ("GET", "/moderation/api/flags", None, MODERATORS),
     ("GET", "/moderation/api/audit", None, ADMINS),
+    ("GET", "/reports", None, {**MODERATOR_PAGE, "moderator": ELSEWHERE}),
+    ("GET", "/reports/api/figures", None, ADMINS),
+    ("GET", "/reports/export.csv", None, ADMINS),
     # Last: they end the caller's session (the test signs in again after each).
     ("POST", "/console/logout", None, SIGNED_IN),
     ("POST", "/console/logout-everywhere", None, SIGNED_IN),
