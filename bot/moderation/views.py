@@ -25,6 +25,7 @@ from bot.moderation.redaction import load_redactor
 from bot.staff.models import Role, StaffUser
 from bot.staff.security import CAN_MODERATE, SignedIn, page_user, require_role
 from bot.templating import templates_for
+from safeguarding.risk_model import CRITERIA
 
 router = APIRouter(prefix="/moderation", include_in_schema=False)
 templates = templates_for(__file__)
@@ -42,7 +43,18 @@ async def moderation_page(request: Request) -> Response:
     user = await page_user(request, CAN_MODERATE, elsewhere="/console")
     if isinstance(user, Response):
         return user
-    return templates.TemplateResponse(request, "moderation.html", {"user": user})
+    console = request.app.state.services.console
+    return templates.TemplateResponse(
+        request,
+        "moderation.html",
+        {
+            "user": user,
+            "outcomes": console.entries["outcomes"],
+            "flag_kinds": console.entries["flag_kinds"],
+            "criteria": list(CRITERIA),
+            "intents": sorted(service.known_intents()),
+        },
+    )
 
 
 @router.get("/api/conversations")

@@ -39,9 +39,17 @@ async def reports_page(request: Request, days: int = DAYS) -> Response:
     if isinstance(user, Response):
         return user
     report = await _figures(request, days)
-    outcome_names = request.app.state.services.console.entries["outcomes"]
+    words = request.app.state.services.console.entries
     return templates.TemplateResponse(
-        request, "reports.html", {"user": user, "days": days, "report": report, "outcome_names": outcome_names}
+        request,
+        "reports.html",
+        {
+            "user": user,
+            "days": days,
+            "report": report,
+            "outcome_names": words["outcomes"],
+            "flag_names": words["flag_kinds"],
+        },
     )
 
 
