@@ -130,6 +130,7 @@ def test_the_whole_lifecycle(app, database_url, young_person) -> None:
         assert time.monotonic() < deadline
         time.sleep(0.1)
         transcript = worker.api("GET", f"/console/api/cases/{queued['id']}/events").json()["events"]
+    assert worker.api("GET", f"/console/api/cases/{queued['id']}/events?after={heard[-1]['seq']}").status_code == 200
     # While a person has the conversation, the bot says nothing.
     assert not [e for e in transcript if e["type"] == "bot_message" and e["seq"] > heard[-1]["seq"]]
 
@@ -148,7 +149,8 @@ def test_the_whole_lifecycle(app, database_url, young_person) -> None:
             )
         ).all()
     # Every read is on record, whichever part of the transcript it asked for.
-    assert len(reads) >= 2 and {read.detail["purpose"] for read in reads} == {"case"}
+    assert {read.detail["purpose"] for read in reads} == {"case"}
+    assert {read.detail["after"] for read in reads} >= {0, heard[-1]["seq"]}
     assert worker.state()["held"] == []
 
 
