@@ -84,6 +84,16 @@ def claim(case_id: int, user_id: int, *, content: Content, session: Session) -> 
     return case
 
 
+def claim_next(user_id: int, *, content: Content, session: Session) -> Case:
+    """Take the most urgent waiting case: the first of the queue that nobody else takes first."""
+    for waiting in service.queue(session=session):
+        try:
+            return claim(waiting.id, user_id, content=content, session=session)
+        except CaseNotAvailable:
+            continue
+    raise CaseNotAvailable(None)
+
+
 def held_case(case_id: int, user_id: int, *, session: Session) -> Case:
     """A case the worker holds; nobody sees a case they do not hold."""
     case = service.get(case_id, session=session)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from statistics import median
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.database import utcnow
 from bot.handoff.models import Case, CaseLevel, CaseStatus
+from bot.staff.models import StaffUser
 
 OPEN_STATUSES = (CaseStatus.QUEUED.value, CaseStatus.CLAIMED.value)
 
@@ -83,6 +84,47 @@ def queue(*, session: Session) -> Sequence[Case]:
     return session.scalars(
         select(Case).where(Case.status == CaseStatus.QUEUED.value).order_by(Case.level_rank, Case.created_at)
     ).all()
+
+
+def queue_page(*, offset: int, limit: int, session: Session) -> Sequence[Case]:
+    return session.scalars(
+        select(Case)
+        .where(Case.status == CaseStatus.QUEUED.value)
+        .order_by(Case.level_rank, Case.created_at)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+
+
+def queue_health(*, session: Session) -> dict:
+    """For the top of the console: how many wait at each level, the longest wait, and how many
+    cases each worker on shift (or holding one) has."""
+    waiting = dict(
+        session.execute(
+            select(Case.level, func.count()).where(Case.status == CaseStatus.QUEUED.value).group_by(Case.level)
+        ).all()
+    )
+    oldest = session.scalar(select(func.min(Case.created_at)).where(Case.status == CaseStatus.QUEUED.value))
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=timezone.utc)  # SQLite's min() bypasses the column's type
+    held = dict(
+        session.execute(
+            select(Case.claimed_by_id, func.count())
+            .where(Case.status == CaseStatus.CLAIMED.value)
+            .group_by(Case.claimed_by_id)
+        ).all()
+    )
+    workers = session.execute(
+        select(StaffUser.id, StaffUser.username)
+        .where(or_(StaffUser.on_shift.is_(True), StaffUser.id.in_(list(held))))
+        .order_by(StaffUser.username)
+    ).all()
+    return {
+        "waiting": {level.value: waiting.get(level.value, 0) for level in CaseLevel},
+        "total_waiting": sum(waiting.values()),
+        "longest_wait_seconds": int((utcnow() - oldest).total_seconds()) if oldest else 0,
+        "cases_per_worker": [{"worker": name, "cases": held.get(user_id, 0)} for user_id, name in workers],
+    }
 
 
 def held_by(user_id: int, *, session: Session) -> Sequence[Case]:

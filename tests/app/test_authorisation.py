@@ -93,6 +93,7 @@ TABLE: list[tuple[str, str, dict | None, dict[str, object]]] = [
     ("GET", "/console", None, WORKER_PAGE),
     ("GET", "/console/api/state", None, WORKERS),
     ("POST", "/console/api/shift", {"on_shift": True}, WORKERS),
+    ("POST", "/console/api/next", None, WORKERS),
     ("POST", "/console/api/cases/{case_id}/claim", None, WORKERS),
     ("GET", "/console/api/cases/{case_id}/events", None, WORKERS),
     ("POST", "/console/api/cases/{case_id}/messages", {"text": "hello"}, WORKERS),

@@ -157,3 +157,36 @@ def test_the_reports_page_draws_its_charts_accessibly(page: Page, app_only: AppO
     page.set_viewport_size({"width": 320, "height": 800})
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     page.screenshot(path=str(artifacts / "reports-phone.png"), full_page=True)
+
+
+def test_the_console_shows_queue_health_and_fits_1280_and_320_with_100_waiting(
+    page: Page, app_only: AppOnly, artifacts
+) -> None:
+    with session_scope(session_factory(app_only.database_url)) as session:
+        for number in range(100):
+            conversation, _ = conversations.create(session=session)
+            cases.create(
+                conversation.id,
+                level=[CaseLevel.CRITICAL, CaseLevel.HIGH, CaseLevel.OFFERED][number % 3],
+                criteria=["coercion", "adult_involved"],
+                evidence=[{"label": "threats to share a picture unless they pay", "quote": "x"}],
+                detected_by="dialogue",
+                age_band="13_15",
+                nation="northern_ireland",
+                opened_at_seq=0,
+                session=session,
+            )
+    sign_in(page, app_only, Role.STAFF)
+    expect(page.locator("#waiting-critical")).to_have_text("34")
+    expect(page.locator("#page-of")).to_have_text("Page 1 of 2")
+    assert page.locator("#queue tbody tr").count() == 50
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    assert axe_violations(page) == []
+    page.screenshot(path=str(artifacts / "console-queue-health.png"))
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.screenshot(path=str(artifacts / "console-phone.png"))
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.get_by_role("button", name="Take the next most urgent").click()
+    expect(page.locator("#case")).to_be_visible()
+    expect(page.locator("#waiting-critical")).to_have_text("33")
