@@ -23,7 +23,9 @@ from bot.handoff import views as console_views
 from bot.middleware import BodySizeLimit, SecurityHeaders
 from bot.moderation import views as moderation_views
 from bot.notify import make_notifier
+from bot.privacy import views as privacy_views
 from bot.rate_limits import RateLimits
+from bot.reports import views as reports_views
 from bot.retention import purge_periodically
 from bot.services import Services
 from bot.settings import PROJECT_ROOT, Settings, get_settings
@@ -82,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(staff_views.router)
     app.include_router(console_views.router)
     app.include_router(moderation_views.router)
+    app.include_router(privacy_views.router)
+    app.include_router(reports_views.router)
     app.mount(
         "/console/static", StaticFiles(directory=PROJECT_ROOT / "bot" / "handoff" / "static"), name="console-static"
     )

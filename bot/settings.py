@@ -72,6 +72,16 @@ class Settings:
     transcript_retention_days: int = field(default_factory=lambda: int(_env("BOT_RETENTION_DAYS", "30")))
     # Besides the service's own pages, the websites that may embed the widget (see embed_origins).
     embed_origins: tuple[str, ...] = field(default_factory=lambda: embed_origins(_env("BOT_EMBED_ORIGINS", "")))
+    # Case outcomes (level, criteria, outcome, timings; no words) outlive their transcript
+    # so that a service can count what happened, e.g. referrals, over a year or two.
+    outcome_retention_days: int = field(default_factory=lambda: int(_env("BOT_OUTCOME_RETENTION_DAYS", "730")))
+    # Moderators review only ended conversations: no open case and this long without a message.
+    ended_after_minutes: int = field(default_factory=lambda: int(_env("BOT_ENDED_AFTER_MINUTES", "60")))
+    # Rasa's SQL tracker store (the same variable Rasa reads through endpoints.yml): deleting a
+    # conversation deletes it there too.
+    rasa_tracker_url: str = field(
+        default_factory=lambda: _env("RASA_TRACKER_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'rasa-tracker.sqlite3'}")
+    )
     cookie_secure: bool = field(default_factory=lambda: _env("BOT_COOKIE_SECURE", "1") == "1")
     # How long a come-back code opens the conversation again; short, as anyone holding it can read the chat.
     comeback_hours: int = field(default_factory=lambda: int(_env("BOT_COMEBACK_HOURS", "24")))

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import retention
 from bot.content import Content
 from bot.conversation import service
 from bot.conversation.models import EventType
@@ -96,12 +97,13 @@ def authorised_events(
     return service.public_events_after(conversation_id, after, session=session)
 
 
-def delete(*, conversation_id: str, token: str | None, content: Content, session: Session) -> None:
-    """The young person deletes their chat, unless it is part of an open safeguarding case."""
-    conversation = authorise(conversation_id, token, content=content, session=session)
+def delete(*, conversation_id: str, token: str | None, content: Content, tracker_url: str, session: Session) -> None:
+    """The young person deletes their chat, here and in Rasa's tracker store, unless it is
+    part of an open safeguarding case."""
+    authorise(conversation_id, token, content=content, session=session)
     if cases.open_case_for(conversation_id, session=session) is not None:
         raise ApiError(409, "chat_in_case", content.error("chat_in_case"))
-    session.delete(conversation)
+    retention.delete_conversations([conversation_id], by="young_person", tracker_url=tracker_url, session=session)
 
 
 # Failed come-back attempts are counted across the whole service over this window.

@@ -227,15 +227,16 @@ def user_texts(conversation_id: str, *, session: Session) -> list[str]:
     return [payload["text"] for payload in payloads]
 
 
-def purge_inactive_since(cutoff: datetime, *, session: Session) -> int:
-    """Delete conversations idle since before the cutoff, unless a safeguarding case is still open."""
+def idle_without_open_case(cutoff: datetime, *, session: Session) -> list[str]:
+    """Conversations idle since before the cutoff that no open safeguarding case keeps."""
     from bot.handoff.models import Case, CaseStatus
 
     open_cases = select(Case.conversation_id).where(Case.status != CaseStatus.CLOSED.value)
-    result = session.execute(
-        delete(Conversation).where(Conversation.last_activity_at < cutoff, Conversation.id.not_in(open_cases))
+    return list(
+        session.scalars(
+            select(Conversation.id).where(Conversation.last_activity_at < cutoff, Conversation.id.not_in(open_cases))
+        )
     )
-    return result.rowcount
 
 
 # Come-back codes: no letters or digits that look alike (0/O, 1/I/L), none that spell much (U, vowels kept
@@ -289,3 +290,13 @@ def failed_comebacks_within(window: timedelta, *, session: Session) -> int:
         session.scalar(select(func.count()).select_from(FailedComeback).where(FailedComeback.at >= utcnow() - window))
         or 0
     )
+
+
+def existing(conversation_ids: Sequence[str], *, session: Session) -> set[str]:
+    """Which of these conversations the app still has."""
+    return set(session.scalars(select(Conversation.id).where(Conversation.id.in_(conversation_ids))))
+
+
+def delete_all(conversation_ids: Sequence[str], *, session: Session) -> None:
+    """Delete the conversations and, by cascade, their events."""
+    session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)))

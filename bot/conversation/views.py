@@ -211,7 +211,11 @@ async def read_events(
 async def delete_conversation(conversation_id: str, request: Request) -> Response:
     services = _services(request)
     await services.db(
-        flows.delete, conversation_id=conversation_id, token=_bearer_token(request), content=services.content
+        flows.delete,
+        conversation_id=conversation_id,
+        token=_bearer_token(request),
+        content=services.content,
+        tracker_url=services.settings.rasa_tracker_url,
     )
     return Response(status_code=204)
 

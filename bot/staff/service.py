@@ -128,3 +128,13 @@ def staff_on_shift(*, session: Session) -> int:
             .distinct()
         ).all()
     )
+
+
+def find_user(username: str, *, session: Session) -> StaffUser | None:
+    return session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
+
+
+def change_role(user: StaffUser, role: Role, *, session: Session) -> None:
+    """A new role takes effect at once: the account's sessions end, so it signs in again under it."""
+    user.role = role.value
+    end_all_sessions(user.id, session=session)

@@ -9,6 +9,8 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.audit import service as audit
+from bot.audit.models import AuditAction
 from bot.rate_limits import RateLimited
 from bot.staff import service
 from bot.staff.models import StaffUser
@@ -71,6 +73,7 @@ async def login(
     if locked or account is None or not valid:
         if not locked:
             await limits.count(*lockout)
+        await services.db(_record_failed_sign_in, user_id=account[0] if account else None)
         # The same answer for a wrong name, a wrong password and a locked account.
         return _login_page(request, "login_refused", status=401)
     await limits.forget(*lockout)
@@ -94,8 +97,14 @@ async def login(
 
 
 def _start_session(*, user_id: int, session) -> tuple[str, str]:
-    token, record = service.start_session(user_id, session=session)
+    audit.record(AuditAction.SIGNED_IN, actor_id=user_id, session=session)
+    token, _ = service.start_session(user_id, session=session)
     return token, session.get(StaffUser, user_id).role
+
+
+def _record_failed_sign_in(*, user_id: int | None, session) -> None:
+    # Whose account was tried, when it exists; never what was typed, which may be a password.
+    audit.record(AuditAction.SIGN_IN_FAILED, actor_id=user_id, session=session)
 
 
 def _signed_out(request: Request) -> Response:
