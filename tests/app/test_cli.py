@@ -72,7 +72,7 @@ def test_account_changes_from_the_command_line_are_audited_and_end_sessions(data
     assert created.returncode == 0, created.stderr
     with session_scope(session_factory(database_url)) as session:
         user = staff.find_user("omar", session=session)
-        staff.start_session(user, session=session)
+        staff.start_session(user.id, session=session)
     changed = cli(database_url, "set-role", "--name", "omar", "--role", "moderator")
     assert changed.returncode == 0, changed.stderr
     assert cli(database_url, "set-role", "--name", "nobody", "--role", "admin").returncode == 1
