@@ -38,13 +38,14 @@ MODEL_INPUTS := config.yml domain.yml data/rules.yml data/stories.yml $(NLU_DATA
 	$(wildcard components/*.py) $(wildcard safeguarding/*.py) $(wildcard data/safeguarding/*.yml) \
 	$(SPACY_MODEL)/meta.json
 
-.PHONY: help run test test-rasa test-app browser lint validate model risk-model migrate nlu-report replay eval bench-handoff bench-detection user clean
+.PHONY: help run test test-rasa test-app browser lint validate model risk-model migrate nlu-report replay eval bench-handoff bench-detection redaction-report export-corrections user clean
 
 help:
 	@echo "make run      start the whole service locally (SQLite, no other server needed)"
 	@echo "make test     install everything needed and run every test"
 	@echo "make eval     replay the development conversations and score the handoffs"
 	@echo "make nlu-report   cross-validate the NLU and write reports/"
+	@echo "make redaction-report   recall and precision of moderator redaction per kind"
 	@echo "make user NAME=... ROLE=staff|moderator|admin   create a console account (prints its password once)"
 
 # --- environments -----------------------------------------------------------
@@ -121,9 +122,12 @@ tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/
 	touch $@
 
 test-app: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL) browser
-	$(APP_PY) -m pytest -q tests/app tests/safeguarding tests/evaluation tests/e2e tests/browser
+	$(APP_PY) -m pytest -q tests/app tests/redaction tests/safeguarding tests/evaluation tests/e2e tests/browser tests/tooling
 
-test: lint validate test-rasa test-app
+# The tests talk to PostgreSQL and Redis for real: where none is running, throwaway
+# servers from Debian's packages are started for the run (scripts/with-test-servers).
+test: lint validate
+	scripts/with-test-servers $(MAKE) --no-print-directory test-rasa test-app
 
 # --- evaluation and measurement ---------------------------------------------
 
@@ -145,6 +149,16 @@ eval: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL) migrate
 
 bench-detection: $(APP_VENV)/.installed $(RISK_MODEL)
 	$(APP_PY) -m scripts.bench_detection
+
+# Recall and precision of moderator redaction per kind, on the labelled sample
+# tests/redaction/labelled_messages.yml; fails below the recall targets.
+redaction-report: $(APP_VENV)/.installed
+	$(APP_PY) -m scripts.redaction_report
+
+# Moderators' flagged turns, redacted, as Rasa NLU data and risk-model examples in
+# reports/corrections/ for a person to review (never merged into data/ automatically).
+export-corrections: $(APP_VENV)/.installed migrate
+	$(APP_PY) -m bot.cli export-corrections
 
 bench-handoff: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL) migrate
 	$(APP_PY) -m scripts.bench_handoff --cases 30

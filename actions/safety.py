@@ -16,7 +16,8 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation_reading import assessor, read_conversation
-from safeguarding.assessment import Decision, advice_for
+from safeguarding.assessment import Decision
+from safeguarding.policy import advice_for
 
 # Offer a person again only after this many more messages, so the offer helps and does not nag.
 OFFER_EVERY_TURNS = 4

@@ -20,8 +20,12 @@ from bot.dialogue.rasa import RasaClient
 from bot.dialogue.safety_net import SafetyNet
 from bot.errors import install_error_handlers
 from bot.handoff import views as console_views
+from bot.middleware import BodySizeLimit, SecurityHeaders
 from bot.moderation import views as moderation_views
 from bot.notify import make_notifier
+from bot.privacy import views as privacy_views
+from bot.rate_limits import RateLimits
+from bot.reports import views as reports_views
 from bot.retention import purge_periodically
 from bot.services import Services
 from bot.settings import PROJECT_ROOT, Settings, get_settings
@@ -40,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         rasa=RasaClient(settings.rasa_url, settings.rasa_token, settings.actions_url, settings.rasa_timeout_seconds),
         content=load_content(settings.content_dir),
         console=load_content(settings.content_dir, "console"),
+        rate_limits=RateLimits(settings),
     )
     safety_net = SafetyNet()
 
@@ -60,17 +65,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0",
         summary="Teen-facing chat API, helpline console and moderation.",
         lifespan=lifespan,
+        docs_url="/docs" if settings.api_docs else None,
+        redoc_url="/redoc" if settings.api_docs else None,
     )
     app.state.services = services
     app.state.dialogue = DialogueWorker(services, safety_net)
     install_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        refusal={"error": "too_large", "message": services.content.error("too_large")},
+    )
+    # Added last, so outermost: refusals carry the headers too.
+    app.add_middleware(SecurityHeaders)
     app.include_router(health.router)
     app.include_router(conversation_views.router)
     app.include_router(widget_views.router)
     app.include_router(staff_views.router)
     app.include_router(console_views.router)
     app.include_router(moderation_views.router)
+    app.include_router(privacy_views.router)
+    app.include_router(reports_views.router)
     app.mount(
         "/console/static", StaticFiles(directory=PROJECT_ROOT / "bot" / "handoff" / "static"), name="console-static"
+    )
+    app.mount(
+        "/moderation/static",
+        StaticFiles(directory=PROJECT_ROOT / "bot" / "moderation" / "static"),
+        name="moderation-static",
     )
     return app

@@ -5,4 +5,5 @@ def import_all_models() -> None:
     import bot.audit.models  # noqa: F401
     import bot.conversation.models  # noqa: F401
     import bot.handoff.models  # noqa: F401
+    import bot.moderation.models  # noqa: F401
     import bot.staff.models  # noqa: F401

@@ -165,7 +165,7 @@ def main() -> int:
     if wait_until_ready(f"{base}/readyz", running) and not stopping:
         print(
             f"\nReady.\n  Chat widget:      {base}/\n  Helpline console: {base}/console  (make user NAME=... ROLE=staff)\n"
-            f"  Moderation:       {base}/moderation\n  API docs:         {base}/docs\nPress Ctrl-C to stop.\n",
+            f"  Moderation:       {base}/moderation\n  API schema:       {base}/openapi.json\nPress Ctrl-C to stop.\n",
             flush=True,
         )
     status = 0

@@ -14,6 +14,7 @@ from bot.content import Content
 from bot.database import session_scope
 from bot.dialogue.rasa import RasaClient
 from bot.notify import Notifier
+from bot.rate_limits import RateLimits
 from bot.settings import Settings
 
 T = TypeVar("T")
@@ -28,6 +29,7 @@ class Services:
     # What young people read (content/app.yml) and what staff read (content/console.yml).
     content: Content
     console: Content
+    rate_limits: RateLimits
 
     async def db(self, work: Callable[..., T], /, **kwargs) -> T:
         """Run one unit of database work in a worker thread, in its own transaction."""

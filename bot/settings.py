@@ -37,17 +37,57 @@ class Settings:
     rasa_url: str = field(default_factory=lambda: _env("BOT_RASA_URL", "http://127.0.0.1:5005"))
     rasa_token: str = field(default_factory=lambda: _env("BOT_RASA_TOKEN", ""))
     actions_url: str = field(default_factory=lambda: _env("BOT_ACTIONS_URL", "http://127.0.0.1:5055"))
-    # Rasa answers in well under a second; a slow reply is treated as an outage so
-    # the young person gets the fail-safe message instead of silence.
-    rasa_timeout_seconds: float = field(default_factory=lambda: float(_env("BOT_RASA_TIMEOUT", "20")))
+    # Rasa answers in well under a second. The budget for all calls to Rasa over one
+    # message: a slower answer is treated as an outage, so the young person has the
+    # safety net's decision and the fail-safe reply within 10 seconds whatever Rasa does.
+    rasa_timeout_seconds: float = field(default_factory=lambda: float(_env("BOT_RASA_TIMEOUT", "7")))
+    # Attempts at handling a message before it is set aside with the fail-safe reply.
+    dialogue_attempts: int = field(default_factory=lambda: int(_env("BOT_DIALOGUE_ATTEMPTS", "3")))
+    # A message still unanswered after this long is picked up again by the sweeper.
+    sweep_seconds: float = field(default_factory=lambda: float(_env("BOT_SWEEP_SECONDS", "30")))
     # Long enough for a long, rambling message; short enough to keep a single
     # message readable for a helpline worker.
     max_message_chars: int = field(default_factory=lambda: int(_env("BOT_MAX_MESSAGE_CHARS", "4000")))
     max_wait_seconds: float = 30.0
+    # Larger request bodies are refused (413) before they are parsed: a message of the longest
+    # length, every character escaped in JSON, fits several times over.
+    max_body_bytes: int = field(default_factory=lambda: int(_env("BOT_MAX_BODY_BYTES", "65536")))
+    # The interactive API docs (/docs, /redoc) load a script from a CDN: for development only.
+    api_docs: bool = field(default_factory=lambda: _env("BOT_API_DOCS", "0") == "1")
+    # Rate limits ("N/second|minute|hour|day", the `limits` library's notation). Per client
+    # (an HMAC of the IP address) on every teen API request and on new conversations; per
+    # conversation on messages; per client on staff sign-in attempts. A school or a mobile
+    # network puts many young people behind one address, hence the generous defaults.
+    limit_client_requests: str = field(default_factory=lambda: _env("BOT_LIMIT_CLIENT_REQUESTS", "1200/minute"))
+    limit_client_conversations: str = field(default_factory=lambda: _env("BOT_LIMIT_CLIENT_CONVERSATIONS", "60/minute"))
+    limit_conversation_messages: str = field(
+        default_factory=lambda: _env("BOT_LIMIT_CONVERSATION_MESSAGES", "30/minute")
+    )
+    limit_client_logins: str = field(default_factory=lambda: _env("BOT_LIMIT_CLIENT_LOGINS", "30/minute"))
+    # More new cases than this raises an alert in the console; no case is ever dropped.
+    limit_new_cases: str = field(default_factory=lambda: _env("BOT_LIMIT_NEW_CASES", "30/minute"))
+    # The secret behind the daily key of client HMACs: the same on every instance that shares
+    # Redis; random per process by default.
+    client_key_secret: str = field(default_factory=lambda: _env("BOT_CLIENT_KEY_SECRET", ""))
     transcript_retention_days: int = field(default_factory=lambda: int(_env("BOT_RETENTION_DAYS", "30")))
     # Besides the service's own pages, the websites that may embed the widget (see embed_origins).
     embed_origins: tuple[str, ...] = field(default_factory=lambda: embed_origins(_env("BOT_EMBED_ORIGINS", "")))
+    # Case outcomes (level, criteria, outcome, timings; no words) outlive their transcript
+    # so that a service can count what happened, e.g. referrals, over a year or two.
+    outcome_retention_days: int = field(default_factory=lambda: int(_env("BOT_OUTCOME_RETENTION_DAYS", "730")))
+    # Moderators review only ended conversations: no open case and this long without a message.
+    ended_after_minutes: int = field(default_factory=lambda: int(_env("BOT_ENDED_AFTER_MINUTES", "60")))
+    # Rasa's SQL tracker store (the same variable Rasa reads through endpoints.yml): deleting a
+    # conversation deletes it there too.
+    rasa_tracker_url: str = field(
+        default_factory=lambda: _env("RASA_TRACKER_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'rasa-tracker.sqlite3'}")
+    )
     cookie_secure: bool = field(default_factory=lambda: _env("BOT_COOKIE_SECURE", "1") == "1")
+    # How long a come-back code opens the conversation again; short, as anyone holding it can read the chat.
+    comeback_hours: int = field(default_factory=lambda: int(_env("BOT_COMEBACK_HOURS", "24")))
+    # Failed come-back attempts the whole service accepts per 10 minutes before refusing every attempt for
+    # a while: a code has about 49 bits, so guessing one at this rate would take far longer than it lives.
+    comeback_failures_per_window: int = 30
     content_dir: Path = PROJECT_ROOT / "content"
     lexicon_path: Path = PROJECT_ROOT / "data" / "safeguarding" / "cues.yml"
 

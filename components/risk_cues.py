@@ -16,6 +16,7 @@ apart by what they say rather than only by their words.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import TOKENS_NAMES
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.featurizers.sparse_featurizer.sparse_featurizer import SparseFeaturizer
+from rasa.nlu.tokenizers.tokenizer import Tokenizer
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
@@ -37,15 +39,32 @@ from safeguarding import lexicon as lexicon_module
 from safeguarding import reader as reader_module
 from safeguarding.entities import to_entities
 from safeguarding.features import cue_feature_names, found_spans
-from safeguarding.lexicon import DEFAULT_LEXICON_PATH, load_lexicon
+from safeguarding.lexicon import DEFAULT_LEXICON_PATH, fingerprint, load_lexicon
 from safeguarding.reader import MessageReader, Reading, load_pipeline
+
+LEXICON_RECORD = "lexicon.json"
+
+
+class LexiconMismatchError(ValueError):
+    pass
 
 
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR],
-    is_trainable=False,
+    is_trainable=True,
 )
 class RiskCueExtractor(SparseFeaturizer, GraphComponent, EntityExtractorMixin):
+    """Training persists the lexicon's fingerprint and feature columns with the model.
+
+    DIET learned weights for those columns: a model loaded beside an edited
+    cues.yml would read shifted or changed columns without knowing it, so
+    loading refuses, and says to retrain.
+    """
+
+    @classmethod
+    def required_components(cls) -> list[type]:
+        return [Tokenizer]
+
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
@@ -55,9 +74,11 @@ class RiskCueExtractor(SparseFeaturizer, GraphComponent, EntityExtractorMixin):
             "lexicon": str(DEFAULT_LEXICON_PATH),
         }
 
-    def __init__(self, config: dict[str, Any]) -> None:
+    def __init__(self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource) -> None:
         super().__init__(self.__class__.__name__, config)
+        self._model_storage, self._resource = model_storage, resource
         lexicon = load_lexicon(Path(config["lexicon"]))
+        self.lexicon_fingerprint = fingerprint(Path(config["lexicon"]))
         self._reader = MessageReader(lexicon, load_pipeline(Path(config["model"])))
         # One column per cue and polarity ("threat:negated") and per fact kind ("own_age").
         self.feature_names = cue_feature_names(lexicon)
@@ -71,7 +92,34 @@ class RiskCueExtractor(SparseFeaturizer, GraphComponent, EntityExtractorMixin):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> RiskCueExtractor:
-        return cls(config)
+        return cls(config, model_storage, resource)
+
+    @classmethod
+    def load(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> RiskCueExtractor:
+        extractor = cls(config, model_storage, resource)
+        with model_storage.read_from(resource) as directory:
+            trained = json.loads((directory / LEXICON_RECORD).read_text(encoding="utf-8"))
+        if trained != extractor._lexicon_record():
+            raise LexiconMismatchError(
+                "the trained model's risk-cue features were made with another data/safeguarding/cues.yml "
+                f"(fingerprint {trained.get('lexicon_fingerprint')}, now {extractor.lexicon_fingerprint}): retrain with `make model`"
+            )
+        return extractor
+
+    def train(self, training_data: TrainingData) -> Resource:
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / LEXICON_RECORD).write_text(json.dumps(self._lexicon_record()), encoding="utf-8")
+        return self._resource
+
+    def _lexicon_record(self) -> dict[str, Any]:
+        return {"lexicon_fingerprint": self.lexicon_fingerprint, "feature_names": list(self.feature_names)}
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:

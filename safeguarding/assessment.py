@@ -13,104 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from safeguarding.bands import AGE_BANDS, age_band_for
 from safeguarding.lexicon import Lexicon, load_lexicon
+from safeguarding.policy import Policy, load_policy
 from safeguarding.reader import NEGATED, Reading
 from safeguarding.risk_model import RiskModel, RiskReader
-
-DEFAULT_POLICY_PATH = Path(__file__).resolve().parent.parent / "data" / "safeguarding" / "policy.yml"
-
-NONE, OFFER, HANDOFF = "none", "offer", "handoff"
-CRITICAL, HIGH = "critical", "high"
-# What found a piece of evidence: the cue lexicon, the intent classifier, or the learned risk model.
-LEXICON, INTENT, RISK_MODEL = "lexicon", "intent", "risk_model"
-
-
-@dataclass(frozen=True)
-class AdviceGroup:
-    when: frozenset[str]
-    say: tuple[str, ...]
-    and_next: bool
-
-
-@dataclass(frozen=True)
-class Policy:
-    intent_criteria: dict[str, str]
-    intent_labels: dict[str, str]
-    intent_confidence: float
-    criterion_context_cues: dict[str, frozenset[str]]
-    intent_evidence: dict[str, frozenset[str]]
-    intent_cancelled_by: dict[str, frozenset[str]]
-    joking_cancels: frozenset[str]
-    context_ignores_negation: frozenset[str]
-    third_party_intents: frozenset[str]
-    critical_criteria: frozenset[str]
-    question_intents: frozenset[str]
-    told_image_cues: frozenset[str]
-    offer_intents: frozenset[str]
-    adult_involvement_cues: frozenset[str]
-    grooming_signs: frozenset[str]
-    grooming_contacts: frozenset[str]
-    handoff_advice: tuple[AdviceGroup, ...]
-    # Context cues combine into a criterion only within this many recent turns, so
-    # weak signals scattered over a long conversation do not add up.
-    context_window_turns: int
-    # What the helpline worker reads when the risk model found a criterion.
-    criterion_labels: dict[str, str]
-    combinations_need_model_support: frozenset[str]
-    weak_context_cues: frozenset[str]
-    model_needs_context: dict[str, frozenset[str]]
-    model_support_ratio: float
-
-
-def advice_for(groups: Sequence[AdviceGroup], causes: Sequence[str]) -> list[str]:
-    """The responses to give with a handoff caused by these cues, intents and criteria."""
-    matching = [group for group in groups if group.when & set(causes)]
-    chosen = matching[:1]
-    if chosen and chosen[0].and_next and len(matching) > 1:
-        chosen.append(matching[1])
-    return [response for group in chosen for response in group.say]
-
-
-@cache
-def load_policy(path: Path = DEFAULT_POLICY_PATH) -> Policy:
-    with open(path, encoding="utf-8") as stream:
-        data = yaml.safe_load(stream)
-    return Policy(
-        intent_criteria={intent: entry["criterion"] for intent, entry in data["intent_criteria"].items()},
-        intent_labels={intent: entry["label"] for intent, entry in data["intent_criteria"].items()},
-        intent_confidence=float(data["intent_confidence"]),
-        criterion_context_cues={key: frozenset(names) for key, names in data["criterion_context_cues"].items()},
-        intent_evidence={intent: frozenset(entry["evidence"]) for intent, entry in data["intent_criteria"].items()},
-        intent_cancelled_by={intent: frozenset(cues) for intent, cues in data["intent_cancelled_by"].items()},
-        joking_cancels=frozenset(data["joking_cancels"]),
-        context_ignores_negation=frozenset(data["context_ignores_negation"]),
-        third_party_intents=frozenset(data["third_party_intents"]),
-        critical_criteria=frozenset(data["critical_criteria"]),
-        question_intents=frozenset(data["question_intents"]),
-        told_image_cues=frozenset(data["told_image_cues"]),
-        offer_intents=frozenset(data["offer_intents"]),
-        adult_involvement_cues=frozenset(data["adult_involvement_cues"]),
-        grooming_signs=frozenset(data["grooming_signs"]),
-        grooming_contacts=frozenset(data["grooming_contacts"]),
-        handoff_advice=tuple(
-            AdviceGroup(frozenset(group["when"]), tuple(group["say"]), bool(group.get("and_next", False)))
-            for group in data["handoff_advice"]
-        ),
-        context_window_turns=int(data["context_window_turns"]),
-        criterion_labels={str(name): str(label) for name, label in data["criterion_labels"].items()},
-        combinations_need_model_support=frozenset(data["combinations_need_model_support"]),
-        weak_context_cues=frozenset(data["weak_context_cues"]),
-        model_needs_context={name: frozenset(cues) for name, cues in data["model_needs_context"].items()},
-        model_support_ratio=float(data["model_support_ratio"]),
-    )
+from safeguarding.vocabulary import Action, Level, Source
 
 
 @dataclass(frozen=True)
@@ -130,7 +42,7 @@ class Evidence:
     label: str
     quote: str
     turn: int
-    source: str = LEXICON
+    source: Source = Source.LEXICON
 
     def to_dict(self) -> dict[str, Any]:
         return {"label": self.label, "quote": self.quote, "turn": self.turn, "source": self.source}
@@ -138,8 +50,8 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Decision:
-    action: str = NONE
-    level: str | None = None
+    action: Action = Action.NONE
+    level: Level | None = None
     criteria: tuple[str, ...] = ()
     evidence: tuple[Evidence, ...] = ()
     offer_reasons: tuple[str, ...] = ()
@@ -148,7 +60,7 @@ class Decision:
 
     @property
     def hands_off(self) -> bool:
-        return self.action == HANDOFF
+        return self.action == Action.HANDOFF
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -164,10 +76,13 @@ class Decision:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Decision:
         return cls(
-            action=data.get("action", NONE),
-            level=data.get("level"),
+            action=Action(data.get("action", Action.NONE)),
+            level=Level(data["level"]) if data.get("level") else None,
             criteria=tuple(data.get("criteria", ())),
-            evidence=tuple(Evidence(**item) for item in data.get("evidence", ())),
+            evidence=tuple(
+                Evidence(**{**item, "source": Source(item.get("source", Source.LEXICON))})
+                for item in data.get("evidence", ())
+            ),
             offer_reasons=tuple(data.get("offer_reasons", ())),
             age_band=data.get("age_band", "unknown"),
             nation=data.get("nation"),
@@ -265,15 +180,15 @@ class Assessor:
 
         if criteria:
             ordered = tuple(sorted(criteria))
-            level = CRITICAL if self._critical(turns, criteria) else HIGH
+            level = Level.CRITICAL if self._critical(turns, criteria) else Level.HIGH
             evidence = tuple(
                 sorted({item for items in criteria.values() for item in items if item.quote}, key=lambda e: e.turn)
             )
-            return Decision(HANDOFF, level, ordered, evidence, (), age_band, nation)
+            return Decision(Action.HANDOFF, level, ordered, evidence, age_band=age_band, nation=nation)
         offers = self._latest_offers(turns, None if age_band == "18_plus" else scores)
         if offers:
-            return Decision(OFFER, None, (), (), offers, age_band, nation)
-        return Decision(NONE, None, (), (), (), age_band, nation)
+            return Decision(Action.OFFER, offer_reasons=offers, age_band=age_band, nation=nation)
+        return Decision(age_band=age_band, nation=nation)
 
     def _without_jokes(self, turn: Turn) -> Turn:
         """A joking message that names no picture: its threats are not counted."""
@@ -311,7 +226,7 @@ class Assessor:
             return
         else:
             findings.add(
-                criterion, Evidence(self.policy.intent_labels[turn.intent], _excerpt(turn.text), index, INTENT)
+                criterion, Evidence(self.policy.intent_labels[turn.intent], _excerpt(turn.text), index, Source.INTENT)
             )
 
     # --- criteria the learned risk model finds --------------------------------
@@ -350,7 +265,7 @@ class Assessor:
             if adult_user and criterion not in self.policy.critical_criteria:
                 continue
             label = f"risk model: {self.policy.criterion_labels[criterion]} ({probability:.2f})"
-            findings.add(criterion, Evidence(label, _excerpt(turns[index].text), index, RISK_MODEL))
+            findings.add(criterion, Evidence(label, _excerpt(turns[index].text), index, Source.RISK_MODEL))
 
     @staticmethod
     def _has_evidence(turn: Turn, evidence: frozenset[str]) -> bool:

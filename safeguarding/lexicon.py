@@ -18,14 +18,19 @@ patterns. Any spec may end in a quantifier: ?, +, *, or {n,m}.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from safeguarding.vocabulary import Criterion
 
 DEFAULT_LEXICON_PATH = Path(__file__).resolve().parent.parent / "data" / "safeguarding" / "cues.yml"
 
@@ -49,6 +54,10 @@ class CueDefinition:
     critical: bool
     label: str
     patterns: tuple[str, ...]
+    # Messages in which each pattern finds this cue, asserted; and messages in which
+    # it is found but negated. tests/safeguarding/test_lexicon.py holds the cue to them.
+    examples: tuple[str, ...] = ()
+    negated: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,12 @@ class Lexicon:
         return tokens
 
 
+_TOP_KEYS = ("word_sets", "cues", "markers", "negation", "ages", "nations", "platforms")
+_CUE_KEYS, _CUE_OPTIONAL_KEYS = ("label", "patterns"), ("criterion", "critical", "examples", "negated")
+_NEGATION_KEYS = tuple(field.name for field in fields(Negation))
+_AGE_KEYS = tuple(field.name for field in fields(AgeRules))
+
+
 def _lower_tuple(values: Any) -> tuple[str, ...]:
     for value in values:
         if isinstance(value, bool):
@@ -152,52 +167,143 @@ def _lower_tuple(values: Any) -> tuple[str, ...]:
     return tuple(str(value).lower() for value in values)
 
 
-def parse_lexicon(data: dict[str, Any]) -> Lexicon:
-    negation = data["negation"]
-    ages = data["ages"]
+class _Reader:
+    """Reads cues.yml's mapping, collecting every problem before refusing it (as policy.py does)."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def mapping(self, data: Any, where: str, required: Iterable[str], optional: Iterable[str] = ()) -> dict:
+        if not isinstance(data, Mapping):
+            self.problems.append(f"{where}: expected a mapping")
+            return {}
+        required, allowed = set(required), set(required) | set(optional)
+        for key in sorted(set(data) - allowed, key=str):
+            self.problems.append(f"{where}: unknown key {key!r}")
+        for key in sorted(required - set(data)):
+            self.problems.append(f"{where}: missing key {key!r}")
+        return dict(data)
+
+    def named(self, data: Any, where: str) -> dict:
+        """A mapping from free names (word sets, cues, markers) to their definitions."""
+        if not isinstance(data, Mapping):
+            self.problems.append(f"{where}: expected a mapping")
+            return {}
+        return {str(name): value for name, value in data.items()}
+
+    def words(self, values: Any, where: str) -> tuple[str, ...]:
+        if not isinstance(values, list):
+            self.problems.append(f"{where}: expected a list")
+            return ()
+        try:
+            return _lower_tuple(values)
+        except LexiconError as error:
+            self.problems.append(f"{where}: {error}")
+            return ()
+
+    def texts(self, values: Any, where: str, *, non_empty: bool = False) -> tuple[str, ...]:
+        if not isinstance(values, list) or not all(isinstance(value, str) and value.strip() for value in values):
+            self.problems.append(f"{where}: expected a list of text")
+            return ()
+        if non_empty and not values:
+            self.problems.append(f"{where}: expected at least one")
+        return tuple(values)
+
+    def number(self, value: Any, where: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problems.append(f"{where}: expected a whole number")
+            return 0
+        return value
+
+    def numbers(self, data: Any, where: str) -> dict[str, int]:
+        return {str(key): self.number(value, f"{where}.{key}") for key, value in self.named(data, where).items()}
+
+    def text(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            self.problems.append(f"{where}: expected text")
+        return str(value)
+
+
+def _cue(read: _Reader, name: str, entry: Any) -> CueDefinition:
+    where = f"cues.{name}"
+    entry = read.mapping(entry, where, _CUE_KEYS, _CUE_OPTIONAL_KEYS)
+    criterion = entry.get("criterion")
+    if criterion is not None and criterion not in [member.value for member in Criterion]:
+        read.problems.append(f"{where}.criterion: {criterion!r} is not one of the known criteria")
+    critical = entry.get("critical", False)
+    if not isinstance(critical, bool):
+        read.problems.append(f"{where}.critical: expected true or false")
+    return CueDefinition(
+        name=name,
+        criterion=criterion,
+        critical=bool(critical),
+        label=read.text(entry.get("label"), f"{where}.label"),
+        patterns=read.texts(entry.get("patterns"), f"{where}.patterns", non_empty=True),
+        examples=read.texts(entry.get("examples", []), f"{where}.examples"),
+        negated=read.texts(entry.get("negated", []), f"{where}.negated"),
+    )
+
+
+def _patterns(read: _Reader, data: Any, where: str) -> dict[str, tuple[str, ...]]:
+    return {name: read.texts(patterns, f"{where}.{name}") for name, patterns in read.named(data, where).items()}
+
+
+def parse_lexicon(data: Any) -> Lexicon:
+    """The lexicon, or a LexiconError naming every unknown key, missing key and unresolved name at once."""
+    read = _Reader()
+    data = read.mapping(data, "cues.yml", _TOP_KEYS)
+    negation = read.mapping(data.get("negation", {}), "negation", _NEGATION_KEYS)
+    ages = read.mapping(data.get("ages", {}), "ages", _AGE_KEYS)
     lexicon = Lexicon(
-        word_sets={name: _lower_tuple(words) for name, words in data["word_sets"].items()},
-        cues={
-            name: CueDefinition(
-                name=name,
-                criterion=entry.get("criterion"),
-                critical=bool(entry.get("critical", False)),
-                label=entry["label"],
-                patterns=tuple(entry["patterns"]),
-            )
-            for name, entry in data["cues"].items()
+        word_sets={
+            name: read.words(words, f"word_sets.{name}")
+            for name, words in read.named(data.get("word_sets", {}), "word_sets").items()
         },
-        markers={name: tuple(patterns) for name, patterns in data["markers"].items()},
+        cues={name: _cue(read, name, entry) for name, entry in read.named(data.get("cues", {}), "cues").items()},
+        markers=_patterns(read, data.get("markers", {}), "markers"),
         negation=Negation(
-            negators=frozenset(_lower_tuple(negation["negators"])),
-            window=int(negation["window"]),
-            double_negation_breakers=frozenset(_lower_tuple(negation["double_negation_breakers"])),
-            scope_breakers=frozenset(_lower_tuple(negation["scope_breakers"])),
-            answer_verbs=frozenset(_lower_tuple(negation["answer_verbs"])),
-            coordinators=frozenset(_lower_tuple(negation["coordinators"])),
-            coordinator_window=int(negation["coordinator_window"]),
-            clause_breaks=frozenset(_lower_tuple(negation["clause_breaks"])),
-            critical_clause_starts=frozenset(_lower_tuple(negation["critical_clause_starts"])),
+            negators=frozenset(read.words(negation.get("negators", []), "negation.negators")),
+            window=read.number(negation.get("window", 0), "negation.window"),
+            double_negation_breakers=frozenset(
+                read.words(negation.get("double_negation_breakers", []), "negation.double_negation_breakers")
+            ),
+            scope_breakers=frozenset(read.words(negation.get("scope_breakers", []), "negation.scope_breakers")),
+            answer_verbs=frozenset(read.words(negation.get("answer_verbs", []), "negation.answer_verbs")),
+            coordinators=frozenset(read.words(negation.get("coordinators", []), "negation.coordinators")),
+            coordinator_window=read.number(negation.get("coordinator_window", 0), "negation.coordinator_window"),
+            clause_breaks=frozenset(read.words(negation.get("clause_breaks", []), "negation.clause_breaks")),
+            critical_clause_starts=frozenset(
+                read.words(negation.get("critical_clause_starts", []), "negation.critical_clause_starts")
+            ),
         ),
         ages=AgeRules(
-            number_words={str(word): int(value) for word, value in ages["number_words"].items()},
-            units_after=frozenset(_lower_tuple(ages["units_after"])),
-            school_year_offset={str(k): int(v) for k, v in ages["school_year_offset"].items()},
-            scottish_secondary_offset=int(ages["scottish_secondary_offset"]),
-            scottish_primary_offset=int(ages["scottish_primary_offset"]),
+            number_words=read.numbers(ages.get("number_words", {}), "ages.number_words"),
+            units_after=frozenset(read.words(ages.get("units_after", []), "ages.units_after")),
+            school_year_offset=read.numbers(ages.get("school_year_offset", {}), "ages.school_year_offset"),
+            scottish_secondary_offset=read.number(
+                ages.get("scottish_secondary_offset", 0), "ages.scottish_secondary_offset"
+            ),
+            scottish_primary_offset=read.number(ages.get("scottish_primary_offset", 0), "ages.scottish_primary_offset"),
         ),
-        nations={name: tuple(patterns) for name, patterns in data["nations"].items()},
-        platforms={name: tuple(patterns) for name, patterns in data["platforms"].items()},
+        nations=_patterns(read, data.get("nations", {}), "nations"),
+        platforms=_patterns(read, data.get("platforms", {}), "platforms"),
     )
-    # Compile everything once so that a typo fails when the lexicon loads, not mid-conversation.
-    for patterns in [
-        *(cue.patterns for cue in lexicon.cues.values()),
-        *lexicon.markers.values(),
-        *lexicon.nations.values(),
-        *lexicon.platforms.values(),
+    # Compile everything once so that a typo (an unknown @set, a bad regular
+    # expression) fails when the lexicon loads, not mid-conversation.
+    for where, entries in [
+        ("cues", {name: cue.patterns for name, cue in lexicon.cues.items()}),
+        ("markers", lexicon.markers),
+        ("nations", lexicon.nations),
+        ("platforms", lexicon.platforms),
     ]:
-        for pattern in patterns:
-            lexicon.compile(pattern)
+        for name, patterns in entries.items():
+            for pattern in patterns:
+                try:
+                    lexicon.compile(pattern)
+                except LexiconError as error:
+                    read.problems.append(f"{where}.{name}: {error}")
+    if read.problems:
+        raise LexiconError("cues.yml is not valid:\n  " + "\n  ".join(read.problems))
     return lexicon
 
 
@@ -205,3 +311,17 @@ def parse_lexicon(data: dict[str, Any]) -> Lexicon:
 def load_lexicon(path: Path = DEFAULT_LEXICON_PATH) -> Lexicon:
     with open(path, encoding="utf-8") as stream:
         return parse_lexicon(yaml.safe_load(stream))
+
+
+# A cue's examples document and test it; they do not change what it finds.
+_DOCUMENTATION_KEYS = ("examples", "negated")
+
+
+def fingerprint(path: Path = DEFAULT_LEXICON_PATH) -> str:
+    """A digest of what the lexicon finds: models trained on its features stay valid while it holds."""
+    with open(path, encoding="utf-8") as stream:
+        data = yaml.safe_load(stream)
+    for entry in data.get("cues", {}).values():
+        for key in _DOCUMENTATION_KEYS:
+            entry.pop(key, None)
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()

@@ -33,9 +33,9 @@ from sklearn.neural_network import MLPClassifier
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from safeguarding.assessment import load_policy  # noqa: E402
 from safeguarding.encoder import load_encoder  # noqa: E402
 from safeguarding.features import cue_feature_names  # noqa: E402
+from safeguarding.policy import load_policy  # noqa: E402
 from safeguarding.reader import MessageReader  # noqa: E402
 from safeguarding.risk_model import CRITERIA, RiskModel, turn_features  # noqa: E402
 

@@ -147,9 +147,10 @@ def service(tmp_path_factory) -> Iterator[RunningService]:
 class Conversation:
     """A young person's conversation through the public API of the running service."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, nation: str | None = None) -> None:
         self.http = httpx.Client(base_url=base_url, timeout=30)
-        started = self.http.post("/api/conversations")
+        # The nation is what the widget's data-nation sends when a conversation starts.
+        started = self.http.post("/api/conversations", json={"nation": nation} if nation else None)
         assert started.status_code == 201, started.text
         self.id = started.json()["conversation_id"]
         self.headers = {"Authorization": f"Bearer {started.json()['token']}"}

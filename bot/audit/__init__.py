@@ -1,1 +1,1 @@
-"""The audit log: every view of a transcript, by whom and why."""
+"""The audit log: who read, exported or deleted what, role changes and sign-ins; append-only, never message text."""

@@ -1,18 +1,41 @@
-"""Recording and listing transcript views."""
+"""Adding to the audit log and reading it. There is deliberately no function that changes or removes a row."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.audit.models import TranscriptView
+from bot.audit.models import AuditAction, AuditEvent
 
 
-def record_view(viewer_id: int, conversation_id: str, purpose: str, *, session: Session) -> None:
-    session.add(TranscriptView(viewer_id=viewer_id, conversation_id=conversation_id, purpose=purpose))
+def record(
+    action: AuditAction,
+    *,
+    session: Session,
+    actor_id: int | None = None,
+    conversation_id: str | None = None,
+    case_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    session.add(
+        AuditEvent(
+            action=action.value,
+            actor_id=actor_id,
+            conversation_id=conversation_id,
+            case_id=case_id,
+            detail=detail or {},
+        )
+    )
 
 
-def views(*, session: Session, limit: int = 200) -> Sequence[TranscriptView]:
-    return session.scalars(select(TranscriptView).order_by(TranscriptView.at.desc()).limit(limit)).all()
+def recent(*, session: Session, limit: int = 500) -> Sequence[AuditEvent]:
+    return session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)).all()
+
+
+def for_conversation(conversation_id: str, *, session: Session) -> Sequence[AuditEvent]:
+    return session.scalars(
+        select(AuditEvent).where(AuditEvent.conversation_id == conversation_id).order_by(AuditEvent.id)
+    ).all()

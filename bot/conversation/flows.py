@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot import retention
 from bot.content import Content
 from bot.conversation import service
 from bot.conversation.models import EventType
@@ -95,9 +97,43 @@ def authorised_events(
     return service.public_events_after(conversation_id, after, session=session)
 
 
-def delete(*, conversation_id: str, token: str | None, content: Content, session: Session) -> None:
-    """The young person deletes their chat, unless it is part of an open safeguarding case."""
-    conversation = authorise(conversation_id, token, content=content, session=session)
+def delete(*, conversation_id: str, token: str | None, content: Content, tracker_url: str, session: Session) -> None:
+    """The young person deletes their chat, here and in Rasa's tracker store, unless it is
+    part of an open safeguarding case."""
+    authorise(conversation_id, token, content=content, session=session)
     if cases.open_case_for(conversation_id, session=session) is not None:
         raise ApiError(409, "chat_in_case", content.error("chat_in_case"))
-    session.delete(conversation)
+    retention.delete_conversations([conversation_id], by="young_person", tracker_url=tracker_url, session=session)
+
+
+# Failed come-back attempts are counted across the whole service over this window.
+COMEBACK_WINDOW = timedelta(minutes=10)
+
+
+def create_comeback_code(
+    *, conversation_id: str, token: str | None, hours: int, content: Content, session: Session
+) -> dict[str, Any]:
+    """A come-back code the young person may choose to note, and plain words on what it is."""
+    authorise(conversation_id, token, content=content, session=session)
+    code, expires_at = service.issue_comeback_code(conversation_id, timedelta(hours=hours), session=session)
+    return {
+        "code": code,
+        "expires_at": expires_at.isoformat(),
+        "messages": content.messages("comeback_code", code=code, hours=hours),
+    }
+
+
+def cancel_comeback_code(*, conversation_id: str, token: str | None, content: Content, session: Session) -> None:
+    authorise(conversation_id, token, content=content, session=session)
+    service.revoke_comeback_code(conversation_id, session=session)
+
+
+def come_back(*, code: str, limit: int, content: Content, session: Session) -> tuple[str, str] | None:
+    """The conversation and a new token for a live code; None when the code does not work."""
+    if service.failed_comebacks_within(COMEBACK_WINDOW, session=session) >= limit:
+        raise ApiError(429, "too_many_attempts", content.error("too_many_attempts"))
+    return service.redeem_comeback_code(code, session=session)
+
+
+def note_failed_comeback(*, session: Session) -> None:
+    service.record_failed_comeback(COMEBACK_WINDOW, session=session)

@@ -11,7 +11,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bot.database import Base, UTCDateTime, utcnow
@@ -52,6 +52,7 @@ class Event(Base):
         UniqueConstraint("conversation_id", "seq"),
         UniqueConstraint("conversation_id", "client_message_id"),
         Index("ix_conversation_events_awaiting_dialogue", "awaiting_dialogue"),
+        Index("ix_conversation_events_missed_by_rasa", "missed_by_rasa"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -64,6 +65,12 @@ class Event(Base):
     # True for a young person's message that the dialogue has not handled yet; a
     # restarted app picks these up again, so an acknowledged message is never lost.
     awaiting_dialogue: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Failed attempts to handle this message; one that fails every time is set aside
+    # (answered with the fail-safe reply, no longer awaiting) so it never blocks the chat.
+    dialogue_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Stored while Rasa could not hear it: Rasa's tracker is told it later, so that a
+    # disclosure split across an outage is read whole.
+    missed_by_rasa: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     conversation: Mapped[Conversation] = relationship(back_populates="events")
 
@@ -72,3 +79,25 @@ class Event(Base):
         if self.client_message_id is not None:
             event["client_message_id"] = self.client_message_id
         return event
+
+
+class ComebackCode(Base):
+    """A short code the young person may choose to note, to open the same conversation
+    again from a new page for a limited time: the chat otherwise lives only in the tab.
+    Only its hash is kept; using it once, deleting the chat or asking to cancel it ends it."""
+
+    __tablename__ = "comeback_codes"
+
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FailedComeback(Base):
+    """When a code that does not work was tried: the time alone (no address, no code),
+    to slow down anyone guessing codes across the whole service."""
+
+    __tablename__ = "failed_comebacks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -6,13 +6,20 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.conversation.models import Conversation, ConversationStatus, Event, EventType
+from bot.conversation.models import (
+    ComebackCode,
+    Conversation,
+    ConversationStatus,
+    Event,
+    EventType,
+    FailedComeback,
+)
 from bot.database import utcnow
 
 
@@ -153,12 +160,61 @@ def messages_awaiting_dialogue(conversation_id: str, *, session: Session) -> Seq
     ).all()
 
 
-def conversations_awaiting_dialogue(*, session: Session) -> Sequence[str]:
-    return session.scalars(select(Event.conversation_id).where(Event.awaiting_dialogue.is_(True)).distinct()).all()
+def conversations_awaiting_dialogue(*, stored_before: datetime | None = None, session: Session) -> Sequence[str]:
+    """Conversations with a message not yet answered (stored before a moment, if given)."""
+    query = select(Event.conversation_id).where(Event.awaiting_dialogue.is_(True))
+    if stored_before is not None:
+        query = query.where(Event.at < stored_before)
+    return session.scalars(query.distinct()).all()
 
 
-def mark_handled(event_id: int, *, session: Session) -> None:
-    session.execute(update(Event).where(Event.id == event_id).values(awaiting_dialogue=False))
+def mark_handled(event_id: int, *, session: Session) -> bool:
+    """False when the message was already handled (by another attempt or app instance), so its
+    reply is not stored twice."""
+    result = session.execute(
+        update(Event).where(Event.id == event_id, Event.awaiting_dialogue.is_(True)).values(awaiting_dialogue=False)
+    )
+    return result.rowcount == 1
+
+
+def count_dialogue_failure(event_id: int, *, session: Session) -> int:
+    """One more failed attempt to handle a message; returns how many there have been."""
+    return session.execute(
+        update(Event)
+        .where(Event.id == event_id)
+        .values(dialogue_failures=Event.dialogue_failures + 1)
+        .returning(Event.dialogue_failures)
+    ).scalar_one()
+
+
+def count_set_aside(*, session: Session) -> int:
+    """Messages that failed every attempt and were answered with the fail-safe reply instead."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Event)
+            .where(Event.dialogue_failures > 0, Event.awaiting_dialogue.is_(False))
+        )
+        or 0
+    )
+
+
+def mark_missed_by_rasa(event_id: int, *, session: Session) -> None:
+    session.execute(update(Event).where(Event.id == event_id).values(missed_by_rasa=True))
+
+
+def messages_missed_by_rasa(conversation_id: str, *, session: Session) -> list[tuple[int, str]]:
+    """(event id, text) of the messages Rasa's tracker has not been told yet, oldest first."""
+    rows = session.execute(
+        select(Event.id, Event.payload)
+        .where(Event.conversation_id == conversation_id, Event.missed_by_rasa.is_(True))
+        .order_by(Event.seq)
+    ).all()
+    return [(event_id, payload["text"]) for event_id, payload in rows]
+
+
+def mark_heard_by_rasa(event_ids: Sequence[int], *, session: Session) -> None:
+    session.execute(update(Event).where(Event.id.in_(event_ids)).values(missed_by_rasa=False))
 
 
 def user_texts(conversation_id: str, *, session: Session) -> list[str]:
@@ -171,12 +227,76 @@ def user_texts(conversation_id: str, *, session: Session) -> list[str]:
     return [payload["text"] for payload in payloads]
 
 
-def purge_inactive_since(cutoff: datetime, *, session: Session) -> int:
-    """Delete conversations idle since before the cutoff, unless a safeguarding case is still open."""
+def idle_without_open_case(cutoff: datetime, *, session: Session) -> list[str]:
+    """Conversations idle since before the cutoff that no open safeguarding case keeps."""
     from bot.handoff.models import Case, CaseStatus
 
     open_cases = select(Case.conversation_id).where(Case.status != CaseStatus.CLOSED.value)
-    result = session.execute(
-        delete(Conversation).where(Conversation.last_activity_at < cutoff, Conversation.id.not_in(open_cases))
+    return list(
+        session.scalars(
+            select(Conversation.id).where(Conversation.last_activity_at < cutoff, Conversation.id.not_in(open_cases))
+        )
     )
-    return result.rowcount
+
+
+# Come-back codes: no letters or digits that look alike (0/O, 1/I/L), none that spell much (U, vowels kept
+# few); 10 of 30 symbols is about 49 bits, shown as two groups of five.
+COMEBACK_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"
+COMEBACK_LENGTH = 10
+
+
+def _normalise_code(code: str) -> str:
+    return "".join(symbol for symbol in code.upper() if symbol.isalnum())
+
+
+def issue_comeback_code(conversation_id: str, valid_for: timedelta, *, session: Session) -> tuple[str, datetime]:
+    """A new come-back code for the conversation; any earlier one stops working."""
+    revoke_comeback_code(conversation_id, session=session)
+    symbols = "".join(secrets.choice(COMEBACK_ALPHABET) for _ in range(COMEBACK_LENGTH))
+    expires_at = utcnow() + valid_for
+    session.add(ComebackCode(conversation_id=conversation_id, code_hash=_hash_token(symbols), expires_at=expires_at))
+    session.flush()
+    return f"{symbols[:5]}-{symbols[5:]}", expires_at
+
+
+def revoke_comeback_code(conversation_id: str, *, session: Session) -> None:
+    session.execute(delete(ComebackCode).where(ComebackCode.conversation_id == conversation_id))
+
+
+def redeem_comeback_code(code: str, *, session: Session) -> tuple[str, str] | None:
+    """The conversation a live code opens, with a new token (the old one stops working); the code is used up."""
+    found = session.scalars(
+        select(ComebackCode).where(
+            ComebackCode.code_hash == _hash_token(_normalise_code(code)), ComebackCode.expires_at > utcnow()
+        )
+    ).first()
+    if found is None:
+        return None
+    conversation = get(found.conversation_id, session=session)
+    session.delete(found)
+    token = secrets.token_urlsafe(32)
+    conversation.token_hash = _hash_token(token)
+    return conversation.id, token
+
+
+def record_failed_comeback(window: timedelta, *, session: Session) -> None:
+    """Note the time of a failed attempt, forgetting those older than the window."""
+    session.execute(delete(FailedComeback).where(FailedComeback.at < utcnow() - window))
+    session.add(FailedComeback())
+
+
+def failed_comebacks_within(window: timedelta, *, session: Session) -> int:
+    return (
+        session.scalar(select(func.count()).select_from(FailedComeback).where(FailedComeback.at >= utcnow() - window))
+        or 0
+    )
+
+
+def existing(conversation_ids: Sequence[str], *, session: Session) -> set[str]:
+    """Which of these conversations the app still has."""
+    return set(session.scalars(select(Conversation.id).where(Conversation.id.in_(conversation_ids))))
+
+
+def delete_all(conversation_ids: Sequence[str], *, session: Session) -> None:
+    """Delete the conversations and, by cascade, their events."""
+    session.execute(delete(Conversation).where(Conversation.id.in_(conversation_ids)))

@@ -14,16 +14,19 @@ import asyncio
 import contextlib
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, Depends, Query, Request, Response, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, StrictStr
+from starlette.requests import HTTPConnection
 
 from bot.conversation import flows
 from bot.conversation import service as conversations
 from bot.errors import ApiError
 from bot.notify import conversation_channel, push_until_closed
+from bot.rate_limits import RateLimited
 from bot.services import Services
 
-router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+RATE_LIMITED = {429: {"description": "Too many requests: wait for Retry-After seconds"}}
+router = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=RATE_LIMITED)
 
 POLL_SLICE_SECONDS = 5.0
 STREAM_HEARTBEAT_SECONDS = 15.0
@@ -39,11 +42,27 @@ class ConversationCreated(BaseModel):
     token: str
 
 
+# The schema's ceiling on a message; BOT_MAX_MESSAGE_CHARS (at most this) is the limit a young
+# person is told about.
+MESSAGE_CHARS_CEILING = 16000
+
+
 class MessageIn(BaseModel):
     client_message_id: StrictStr = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
-    text: StrictStr
+    text: StrictStr = Field(max_length=MESSAGE_CHARS_CEILING)
     # The payload of a quick-reply button the bot offered; the text is the button's title.
     payload: StrictStr | None = Field(default=None, max_length=200)
+
+
+class ComebackCodeOut(BaseModel):
+    code: str
+    expires_at: str
+    # What the code is, in the young person's words, to show with it.
+    messages: list[str]
+
+
+class ComebackIn(BaseModel):
+    code: StrictStr = Field(min_length=1, max_length=40)
 
 
 class MessageAccepted(BaseModel):
@@ -54,8 +73,23 @@ class EventsOut(BaseModel):
     events: list[dict[str, Any]]
 
 
-def _services(request: Request | WebSocket) -> Services:
+def _services(request: HTTPConnection) -> Services:
     return request.app.state.services
+
+
+async def _count_client_request(connection: HTTPConnection) -> None:
+    limits = _services(connection).rate_limits
+    await limits.hit(limits.client_requests, "client", limits.client_key(connection.client and connection.client.host))
+
+
+async def _count_new_conversation(request: Request) -> None:
+    limits = _services(request).rate_limits
+    await limits.hit(limits.client_conversations, "new", limits.client_key(request.client and request.client.host))
+
+
+async def _count_message(conversation_id: str, request: Request) -> None:
+    limits = _services(request).rate_limits
+    await limits.hit(limits.conversation_messages, "messages", conversation_id)
 
 
 def _bearer_token(request: Request) -> str | None:
@@ -63,7 +97,12 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-@router.post("", status_code=201, response_model=ConversationCreated)
+@router.post(
+    "",
+    status_code=201,
+    response_model=ConversationCreated,
+    dependencies=[Depends(_count_client_request), Depends(_count_new_conversation)],
+)
 async def start_conversation(request: Request, body: ConversationIn | None = None) -> ConversationCreated:
     services = _services(request)
     conversation_id, token = await services.db(flows.start, content=services.content)
@@ -72,11 +111,54 @@ async def start_conversation(request: Request, body: ConversationIn | None = Non
     return ConversationCreated(conversation_id=conversation_id, token=token)
 
 
+@router.post("/comeback", response_model=ConversationCreated)
+async def come_back(body: ComebackIn, request: Request) -> ConversationCreated:
+    """Open a conversation again with its come-back code; the code is used up and a new token issued."""
+    services = _services(request)
+    opened = await services.db(
+        flows.come_back,
+        code=body.code,
+        limit=services.settings.comeback_failures_per_window,
+        content=services.content,
+    )
+    if opened is None:
+        await services.db(flows.note_failed_comeback)
+        raise ApiError(404, "comeback_unknown", services.content.error("comeback_unknown"))
+    conversation_id, token = opened
+    return ConversationCreated(conversation_id=conversation_id, token=token)
+
+
+@router.post("/{conversation_id}/comeback-code", status_code=201, response_model=ComebackCodeOut)
+async def create_comeback_code(conversation_id: str, request: Request) -> ComebackCodeOut:
+    services = _services(request)
+    created = await services.db(
+        flows.create_comeback_code,
+        conversation_id=conversation_id,
+        token=_bearer_token(request),
+        hours=services.settings.comeback_hours,
+        content=services.content,
+    )
+    return ComebackCodeOut(**created)
+
+
+@router.delete("/{conversation_id}/comeback-code", status_code=204)
+async def cancel_comeback_code(conversation_id: str, request: Request) -> Response:
+    services = _services(request)
+    await services.db(
+        flows.cancel_comeback_code,
+        conversation_id=conversation_id,
+        token=_bearer_token(request),
+        content=services.content,
+    )
+    return Response(status_code=204)
+
+
 @router.post(
     "/{conversation_id}/messages",
     response_model=MessageAccepted,
     status_code=202,
     responses={200: {"description": "A repeated client_message_id: the original seq"}},
+    dependencies=[Depends(_count_client_request), Depends(_count_message)],
 )
 async def send_message(
     conversation_id: str, message: MessageIn, request: Request, response: Response
@@ -100,7 +182,7 @@ async def send_message(
     return MessageAccepted(seq=seq)
 
 
-@router.get("/{conversation_id}/events", response_model=EventsOut)
+@router.get("/{conversation_id}/events", response_model=EventsOut, dependencies=[Depends(_count_client_request)])
 async def read_events(
     conversation_id: str,
     request: Request,
@@ -125,11 +207,15 @@ async def read_events(
     return EventsOut(events=events)
 
 
-@router.delete("/{conversation_id}", status_code=204)
+@router.delete("/{conversation_id}", status_code=204, dependencies=[Depends(_count_client_request)])
 async def delete_conversation(conversation_id: str, request: Request) -> Response:
     services = _services(request)
     await services.db(
-        flows.delete, conversation_id=conversation_id, token=_bearer_token(request), content=services.content
+        flows.delete,
+        conversation_id=conversation_id,
+        token=_bearer_token(request),
+        content=services.content,
+        tracker_url=services.settings.rasa_tracker_url,
     )
     return Response(status_code=204)
 
@@ -140,6 +226,19 @@ async def stream_events(websocket: WebSocket, conversation_id: str) -> None:
     {"token": "...", "after": SEQ}; the token never goes in the URL, so never in a log."""
     services = _services(websocket)
     await websocket.accept()
+    try:
+        await _count_client_request(websocket)
+    except RateLimited as limited:
+        await websocket.send_json(
+            {
+                "type": "error",
+                "error": "too_many_requests",
+                "message": services.content.error("too_many_requests"),
+                "retry_after": limited.retry_after,
+            }
+        )
+        await websocket.close(code=4429)
+        return
     try:
         hello = await asyncio.wait_for(websocket.receive_json(), timeout=10)
         token = hello.get("token") if isinstance(hello, dict) else None

@@ -40,6 +40,20 @@ class RasaClient:
             raise DialogueUnavailable("unexpected reply shape")
         return replies
 
+    async def parse(self, text: str) -> dict[str, Any]:
+        """What the NLU reads in a message (intent and risk-cue entities), without running the dialogue."""
+        try:
+            response = await self._http.post(
+                f"{self.rasa_url}/model/parse", params={"token": self.token}, json={"text": text}
+            )
+            response.raise_for_status()
+            parse_data = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise DialogueUnavailable(type(error).__name__) from error
+        if not isinstance(parse_data, dict):
+            raise DialogueUnavailable("unexpected reply shape")
+        return parse_data
+
     async def append_tracker_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         """Append events (e.g. pause, resume, slot resets) through Rasa's authenticated API."""
         try:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from bot.audit import service as audit
+from bot.audit.models import AuditAction
 from bot.content import Content
 from bot.conversation import service as conversations
 from bot.conversation.models import ConversationStatus, EventType
@@ -13,6 +15,8 @@ from bot.staff import service as staff
 from safeguarding.assessment import Decision
 
 QUEUE_CHANNEL = "helpline-queue"
+# Pushed on the queue channel when more cases open than BOT_LIMIT_NEW_CASES allows: a possible flood.
+CASE_FLOOD_ALERT = "case_flood"
 
 
 class CaseNotAvailable(Exception):
@@ -70,9 +74,26 @@ def claim(case_id: int, user_id: int, *, content: Content, session: Session) -> 
         raise CaseNotAvailable(case_id)
     case = service.get(case_id, session=session)
     session.refresh(case)
+    audit.record(
+        AuditAction.CASE_CLAIMED,
+        actor_id=user_id,
+        conversation_id=case.conversation_id,
+        case_id=case.id,
+        session=session,
+    )
     conversations.set_status(case.conversation_id, ConversationStatus.WITH_HUMAN, session=session)
     _say(case.conversation_id, content.messages("worker_joined"), session=session)
     return case
+
+
+def claim_next(user_id: int, *, content: Content, session: Session) -> Case:
+    """Take the most urgent waiting case: the first of the queue that nobody else takes first."""
+    for waiting in service.queue(session=session):
+        try:
+            return claim(waiting.id, user_id, content=content, session=session)
+        except CaseNotAvailable:
+            continue
+    raise CaseNotAvailable(None)
 
 
 def held_case(case_id: int, user_id: int, *, session: Session) -> Case:
@@ -91,6 +112,14 @@ def send_worker_message(case_id: int, user_id: int, text: str, *, session: Sessi
 
 def release(case_id: int, user_id: int, *, content: Content, session: Session) -> Case:
     case = held_case(case_id, user_id, session=session)
+    # The case forgets its holder; the audit log keeps who held it.
+    audit.record(
+        AuditAction.CASE_RELEASED,
+        actor_id=user_id,
+        conversation_id=case.conversation_id,
+        case_id=case.id,
+        session=session,
+    )
     service.release(case)
     conversations.set_status(case.conversation_id, ConversationStatus.WAITING_FOR_HUMAN, session=session)
     _say(case.conversation_id, content.messages("worker_released"), session=session)
@@ -104,6 +133,14 @@ def close(case_id: int, user_id: int, *, outcome: str, note: str | None, content
     _say(case.conversation_id, content.messages("worker_left"), session=session)
     conversations.set_status(case.conversation_id, ConversationStatus.BOT, session=session)
     service.close(case, outcome=outcome, note=note, closed_at_seq=conversation.last_seq)
+    audit.record(
+        AuditAction.CASE_CLOSED,
+        actor_id=user_id,
+        conversation_id=case.conversation_id,
+        case_id=case.id,
+        detail={"outcome": outcome},
+        session=session,
+    )
     return case
 
 

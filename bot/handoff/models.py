@@ -34,7 +34,11 @@ class Case(Base):
     __table_args__ = (Index("ix_cases_queue", "status", "level_rank", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    # None once the conversation is deleted: the outcome is kept for statistics, without words
+    # (BOT_OUTCOME_RETENTION_DAYS), after its transcript has gone (bot/retention.py).
+    conversation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     level: Mapped[str] = mapped_column(String(16))
     level_rank: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default=CaseStatus.QUEUED.value)

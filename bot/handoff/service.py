@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from statistics import median
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.database import utcnow
 from bot.handoff.models import Case, CaseLevel, CaseStatus
+from bot.staff.models import StaffUser
 
 OPEN_STATUSES = (CaseStatus.QUEUED.value, CaseStatus.CLAIMED.value)
 
@@ -85,6 +86,47 @@ def queue(*, session: Session) -> Sequence[Case]:
     ).all()
 
 
+def queue_page(*, offset: int, limit: int, session: Session) -> Sequence[Case]:
+    return session.scalars(
+        select(Case)
+        .where(Case.status == CaseStatus.QUEUED.value)
+        .order_by(Case.level_rank, Case.created_at)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+
+
+def queue_health(*, session: Session) -> dict:
+    """For the top of the console: how many wait at each level, the longest wait, and how many
+    cases each worker on shift (or holding one) has."""
+    waiting = dict(
+        session.execute(
+            select(Case.level, func.count()).where(Case.status == CaseStatus.QUEUED.value).group_by(Case.level)
+        ).all()
+    )
+    oldest = session.scalar(select(func.min(Case.created_at)).where(Case.status == CaseStatus.QUEUED.value))
+    if oldest is not None and oldest.tzinfo is None:
+        oldest = oldest.replace(tzinfo=timezone.utc)  # SQLite's min() bypasses the column's type
+    held = dict(
+        session.execute(
+            select(Case.claimed_by_id, func.count())
+            .where(Case.status == CaseStatus.CLAIMED.value)
+            .group_by(Case.claimed_by_id)
+        ).all()
+    )
+    workers = session.execute(
+        select(StaffUser.id, StaffUser.username)
+        .where(or_(StaffUser.on_shift.is_(True), StaffUser.id.in_(list(held))))
+        .order_by(StaffUser.username)
+    ).all()
+    return {
+        "waiting": {level.value: waiting.get(level.value, 0) for level in CaseLevel},
+        "total_waiting": sum(waiting.values()),
+        "longest_wait_seconds": int((utcnow() - oldest).total_seconds()) if oldest else 0,
+        "cases_per_worker": [{"worker": name, "cases": held.get(user_id, 0)} for user_id, name in workers],
+    }
+
+
 def held_by(user_id: int, *, session: Session) -> Sequence[Case]:
     return session.scalars(
         select(Case)
@@ -139,3 +181,17 @@ def queue_position(case: Case, *, session: Session) -> int:
         for other in queue(session=session)
         if other.id != case.id and (other.level_rank, other.created_at) <= (case.level_rank, case.created_at)
     )
+
+
+def keep_outcomes_only(conversation_ids: Sequence[str], *, session: Session) -> None:
+    """Detach the cases of conversations about to be deleted and drop every word they hold
+    (the quoted cues and the worker's note): level, criteria, outcome and timings stay for statistics."""
+    session.execute(
+        update(Case).where(Case.conversation_id.in_(conversation_ids)).values(conversation_id=None, cues=[], note=None)
+    )
+
+
+def delete_outcomes_closed_before(cutoff: datetime, *, session: Session) -> int:
+    """Delete kept outcomes (cases whose conversation is gone) once their own retention period ends."""
+    result = session.execute(delete(Case).where(Case.conversation_id.is_(None), Case.closed_at < cutoff))
+    return result.rowcount

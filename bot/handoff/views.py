@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictStr
 from sqlalchemy.orm import Session
 
 from bot.audit import service as audit
+from bot.audit.models import AuditAction
 from bot.conversation import service as conversations
 from bot.database import utcnow
 from bot.dialogue.rasa import DialogueUnavailable
@@ -31,6 +32,8 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 templates = templates_for(__file__)
 worker = require_role(CAN_TAKE_CASES)
 REFRESH_SECONDS = 20.0
+# A long queue is paged, so the console stays usable with hundreds waiting.
+QUEUE_PAGE_SIZE = 50
 
 
 class ShiftIn(BaseModel):
@@ -67,9 +70,18 @@ def summary(case: Case, *, with_quotes: bool) -> dict[str, Any]:
     return data
 
 
-def _state(*, user: SignedIn, session: Session) -> dict[str, Any]:
+def _state(*, user: SignedIn, session: Session, page: int = 0) -> dict[str, Any]:
+    health = service.queue_health(session=session)
+    pages = max(1, -(-health["total_waiting"] // QUEUE_PAGE_SIZE))
+    page = min(page, pages - 1)
     return {
-        "queue": [summary(case, with_quotes=False) for case in service.queue(session=session)],
+        "queue": [
+            summary(case, with_quotes=False)
+            for case in service.queue_page(offset=page * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE, session=session)
+        ],
+        "page": page,
+        "pages": pages,
+        "health": health,
         "held": [summary(case, with_quotes=True) for case in service.held_by(user.user_id, session=session)],
         "on_shift": session.get(staff.StaffUser, user.user_id).on_shift,
         "workers_on_shift": staff.staff_on_shift(session=session),
@@ -94,8 +106,8 @@ async def console_page(request: Request) -> Response:
 
 
 @router.get("/api/state")
-async def state(request: Request, user: SignedIn = Depends(worker)) -> dict[str, Any]:
-    return await request.app.state.services.db(_state, user=user)
+async def state(request: Request, page: int = Query(0, ge=0), user: SignedIn = Depends(worker)) -> dict[str, Any]:
+    return await request.app.state.services.db(_state, user=user, page=page)
 
 
 @router.post("/api/shift")
@@ -130,10 +142,24 @@ async def claim(case_id: int, request: Request, user: SignedIn = Depends(worker)
     return summary(case, with_quotes=True)
 
 
+@router.post("/api/next")
+async def claim_next(request: Request, user: SignedIn = Depends(worker)) -> dict[str, Any]:
+    """Take the most urgent waiting case."""
+    content = request.app.state.services.content
+    case = await _change_case(request, flows.claim_next, user_id=user.user_id, content=content)
+    return summary(case, with_quotes=True)
+
+
 def _transcript(*, case_id: int, after: int, user: SignedIn, session: Session) -> list[dict[str, Any]]:
     case = flows.held_case(case_id, user.user_id, session=session)
-    if after == 0:
-        audit.record_view(user.user_id, case.conversation_id, "case", session=session)
+    audit.record(
+        AuditAction.TRANSCRIPT_READ,
+        actor_id=user.user_id,
+        conversation_id=case.conversation_id,
+        case_id=case.id,
+        detail={"purpose": "case", "after": after},
+        session=session,
+    )
     return conversations.public_events_after(case.conversation_id, after, session=session)
 
 
@@ -216,4 +242,7 @@ async def stream(websocket: WebSocket) -> None:
 
 async def _refresh(websocket: WebSocket, subscription) -> None:
     await websocket.send_json({"type": "refresh"})
-    await subscription.next(REFRESH_SECONDS)
+    note = await subscription.next(REFRESH_SECONDS)
+    if note and note.get("alert") == flows.CASE_FLOOD_ALERT:
+        words = websocket.app.state.services.console
+        await websocket.send_json({"type": "alert", "message": words.entries["alerts"][flows.CASE_FLOOD_ALERT]})

@@ -1,1 +1,1 @@
-"""Moderators review transcripts to improve the service; every view is logged."""
+"""Moderators review ended conversations, with identifying details hidden, to improve the service; every read is audited."""

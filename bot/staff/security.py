@@ -37,18 +37,20 @@ def session_cookie_name(settings: Settings) -> str:
     return "__Host-staff_session" if settings.cookie_secure else "staff_session"
 
 
-def _resume(*, token: str | None, session: Session) -> SignedIn | None:
-    found = service.resume_session(token, session=session)
+def _resume(*, token: str | None, active: bool, session: Session) -> SignedIn | None:
+    found = service.resume_session(token, active=active, session=session)
     if found is None:
         return None
     user, record = found
     return SignedIn(user.id, user.username, user.role, user.on_shift, record.csrf_token)
 
 
-async def signed_in(connection: Request | WebSocket) -> SignedIn | None:
+async def signed_in(connection: Request | WebSocket, *, active: bool = False) -> SignedIn | None:
+    """The signed-in user; active when the request is something the person did (a page opened,
+    a change made), which keeps the session from idling out."""
     services = connection.app.state.services
     token = connection.cookies.get(session_cookie_name(services.settings))
-    return await services.db(_resume, token=token)
+    return await services.db(_resume, token=token, active=active)
 
 
 def require_role(allowed: set[str]):
@@ -56,7 +58,7 @@ def require_role(allowed: set[str]):
 
     async def dependency(request: Request) -> SignedIn:
         words = request.app.state.services.console
-        user = await signed_in(request)
+        user = await signed_in(request, active=request.method in UNSAFE_METHODS)
         if user is None:
             raise ApiError(401, "signed_out", words.error("signed_out"))
         if user.role not in allowed:
@@ -72,7 +74,7 @@ def require_role(allowed: set[str]):
 
 async def page_user(request: Request, allowed: set[str], elsewhere: str) -> SignedIn | RedirectResponse:
     """The signed-in user for a page, or where to send them instead."""
-    user = await signed_in(request)
+    user = await signed_in(request, active=True)
     if user is None:
         return RedirectResponse("/console/login", status_code=303)
     if user.role not in allowed:

@@ -14,8 +14,6 @@ from sqlalchemy.orm import Session
 from bot.database import utcnow
 from bot.staff.models import Role, StaffSession, StaffUser
 
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 SESSION_IDLE = timedelta(hours=2)
 SESSION_MAX = timedelta(hours=12)
 
@@ -44,43 +42,37 @@ def create_user(username: str, role: Role, *, session: Session) -> tuple[StaffUs
     return user, password
 
 
-def authenticate(username: str, password: str, *, session: Session) -> StaffUser | None:
-    """The user, or None for a wrong username or password or a locked account (deliberately
-    not saying which). Returns rather than raises, so a failed attempt is committed and counts."""
-    user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
-    if user is None:
-        _verify(_DUMMY_HASH, password)
-        return None
-    now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        return None
-    if not _verify(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT
-            user.failed_logins = 0
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    return user
+def password_hash_of(username: str, *, session: Session) -> tuple[int, str] | None:
+    """The account's id and password hash, read only: the slow check runs outside any transaction."""
+    row = session.execute(select(StaffUser.id, StaffUser.password_hash).where(StaffUser.username == username)).first()
+    return (row.id, row.password_hash) if row else None
 
 
-def _verify(password_hash: str, password: str) -> bool:
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Exactly one argon2 verification whatever the account (unknown, locked or known), so the
+    time taken reveals nothing. Never call it inside a database transaction: it is slow on purpose."""
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
-def start_session(user: StaffUser, *, session: Session) -> tuple[str, StaffSession]:
+def rehashed(password_hash: str, password: str) -> str | None:
+    """A new hash when the hashing parameters have changed since this one was made (outside any transaction)."""
+    return _hasher.hash(password) if _hasher.check_needs_rehash(password_hash) else None
+
+
+def store_password_hash(user_id: int, password_hash: str, *, session: Session) -> None:
+    session.get(StaffUser, user_id).password_hash = password_hash
+
+
+def start_session(user_id: int, *, session: Session) -> tuple[str, StaffSession]:
     """A new session; returns the cookie token (only its hash is stored)."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     record = StaffSession(
         id=_token_hash(token),
-        user_id=user.id,
+        user_id=user_id,
         csrf_token=secrets.token_urlsafe(32),
         created_at=now,
         last_seen_at=now,
@@ -91,15 +83,18 @@ def start_session(user: StaffUser, *, session: Session) -> tuple[str, StaffSessi
     return token, record
 
 
-def resume_session(token: str | None, *, session: Session) -> tuple[StaffUser, StaffSession] | None:
-    """The signed-in user for a cookie token, if the session is still valid; refreshes its idle timer."""
+def resume_session(token: str | None, *, active: bool, session: Session) -> tuple[StaffUser, StaffSession] | None:
+    """The signed-in user for a cookie token, if the session is still valid. Only what the person
+    does (active) restarts the idle timer, not the console refreshing itself, so an unattended
+    console does sign out."""
     if not token:
         return None
     record = session.get(StaffSession, _token_hash(token))
     now = utcnow()
     if record is None or record.expires_at <= now or record.last_seen_at + SESSION_IDLE <= now:
         return None
-    record.last_seen_at = now
+    if active:
+        record.last_seen_at = now
     user = session.get(StaffUser, record.user_id)
     return (user, record) if user else None
 
@@ -133,3 +128,13 @@ def staff_on_shift(*, session: Session) -> int:
             .distinct()
         ).all()
     )
+
+
+def find_user(username: str, *, session: Session) -> StaffUser | None:
+    return session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
+
+
+def change_role(user: StaffUser, role: Role, *, session: Session) -> None:
+    """A new role takes effect at once: the account's sessions end, so it signs in again under it."""
+    user.role = role.value
+    end_all_sessions(user.id, session=session)

@@ -5,10 +5,15 @@ from __future__ import annotations
 import hmac
 import secrets
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from bot.audit import service as audit
+from bot.audit.models import AuditAction
+from bot.rate_limits import RateLimited
 from bot.staff import service
+from bot.staff.models import StaffUser
 from bot.staff.security import ANY_ROLE, CAN_TAKE_CASES, SignedIn, require_role, session_cookie_name, signed_in
 from bot.templating import templates_for
 
@@ -50,11 +55,33 @@ async def login(
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token):
         return _login_page(request, "login_expired", status=403)
-    signed = await services.db(_sign_in, username=username.strip(), password=password)
-    if signed is None:
+    limits = services.rate_limits
+    client = limits.client_key(request.client.host if request.client else None)
+    try:
+        await limits.hit(limits.client_logins, "login", client)
+    except RateLimited as limited:
+        response = _login_page(request, "login_refused", status=429)
+        response.headers["Retry-After"] = str(limited.retry_after)
+        return response
+    username = username.strip()
+    lockout = (limits.login_failures, "login-failures", username, client)
+    locked = await limits.exhausted(*lockout)
+    account = await services.db(service.password_hash_of, username=username)
+    # The same single argon2 check for a locked, an unknown and a known account, outside any
+    # transaction (SQLite takes its write lock when a transaction begins).
+    valid = await anyio.to_thread.run_sync(service.verify_password, account[1] if account else None, password)
+    if locked or account is None or not valid:
+        if not locked:
+            await limits.count(*lockout)
+        await services.db(_record_failed_sign_in, user_id=account[0] if account else None)
         # The same answer for a wrong name, a wrong password and a locked account.
         return _login_page(request, "login_refused", status=401)
-    token, role = signed
+    await limits.forget(*lockout)
+    user_id, password_hash = account
+    new_hash = await anyio.to_thread.run_sync(service.rehashed, password_hash, password)
+    if new_hash is not None:
+        await services.db(service.store_password_hash, user_id=user_id, password_hash=new_hash)
+    token, role = await services.db(_start_session, user_id=user_id)
     response = RedirectResponse(_home(role), status_code=303)
     response.set_cookie(
         session_cookie_name(services.settings),
@@ -69,12 +96,15 @@ async def login(
     return response
 
 
-def _sign_in(*, username: str, password: str, session) -> tuple[str, str] | None:
-    user = service.authenticate(username, password, session=session)
-    if user is None:
-        return None
-    token, _ = service.start_session(user, session=session)
-    return token, user.role
+def _start_session(*, user_id: int, session) -> tuple[str, str]:
+    audit.record(AuditAction.SIGNED_IN, actor_id=user_id, session=session)
+    token, _ = service.start_session(user_id, session=session)
+    return token, session.get(StaffUser, user_id).role
+
+
+def _record_failed_sign_in(*, user_id: int | None, session) -> None:
+    # Whose account was tried, when it exists; never what was typed, which may be a password.
+    audit.record(AuditAction.SIGN_IN_FAILED, actor_id=user_id, session=session)
 
 
 def _signed_out(request: Request) -> Response:

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bot.audit.models import AuditEvent
 from bot.conversation import service as conversations
 from bot.conversation.models import Conversation
 from bot.database import session_factory, session_scope, utcnow
@@ -17,6 +18,7 @@ from bot.handoff import service as cases
 from bot.handoff.models import CaseLevel
 from bot.settings import PROJECT_ROOT
 from bot.staff import service as staff
+from bot.staff.models import StaffSession, StaffUser
 
 
 def cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
@@ -31,9 +33,10 @@ def test_create_user_prints_a_working_password_once_and_refuses_a_duplicate(data
     assert created.returncode == 0, created.stderr
     password = re.search(r"Password \(shown once.*\): (\S+)", created.stdout).group(1)
     with session_scope(session_factory(database_url)) as session:
-        user = staff.authenticate("nadia", password, session=session)
-        assert user is not None and user.role == "moderator"
-        assert password not in user.password_hash
+        user_id, password_hash = staff.password_hash_of("nadia", session=session)
+        assert session.get(StaffUser, user_id).role == "moderator"
+    assert staff.verify_password(password_hash, password)
+    assert password not in password_hash
     again = cli(database_url, "create-user", "--name", "nadia", "--role", "staff")
     assert again.returncode == 1 and "already" in again.stderr
 
@@ -62,3 +65,25 @@ def test_purge_deletes_idle_conversations_but_keeps_open_cases(database_url: str
     with session_factory(database_url)() as session:
         left = set(session.scalars(select(Conversation.id)))
     assert ids["idle"] not in left and {ids["in_case"], ids["recent"]} <= left
+
+
+def test_account_changes_from_the_command_line_are_audited_and_end_sessions(database_url: str) -> None:
+    created = cli(database_url, "create-user", "--name", "omar", "--role", "staff")
+    assert created.returncode == 0, created.stderr
+    with session_scope(session_factory(database_url)) as session:
+        user = staff.find_user("omar", session=session)
+        staff.start_session(user, session=session)
+    changed = cli(database_url, "set-role", "--name", "omar", "--role", "moderator")
+    assert changed.returncode == 0, changed.stderr
+    assert cli(database_url, "set-role", "--name", "nobody", "--role", "admin").returncode == 1
+    with session_factory(database_url)() as session:
+        user = staff.find_user("omar", session=session)
+        assert user.role == "moderator"
+        assert not session.scalars(select(StaffSession).where(StaffSession.user_id == user.id)).all()
+        actions = [
+            (event.action, event.detail) for event in session.scalars(select(AuditEvent).order_by(AuditEvent.id))
+        ]
+    assert actions == [
+        ("account_created", {"account": user.id, "role": "staff", "by": "command line"}),
+        ("role_changed", {"account": user.id, "from": "staff", "to": "moderator", "by": "command line"}),
+    ]

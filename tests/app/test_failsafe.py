@@ -1,14 +1,26 @@
 """Fail safe: whatever is down, the young person gets help and danger reaches a person."""
 
+import asyncio
+import socket
+import threading
 import time
+from datetime import timedelta
 
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from bot.app import create_app
-from bot.conversation.models import Event
-from bot.database import session_factory
+from bot.conversation.models import Conversation, Event
+from bot.database import session_factory, utcnow
+from bot.dialogue.flows import NOT_ASKED, record_turn
+from bot.dialogue.safety_net import SafetyNet
 from bot.handoff.models import Case
+from safeguarding.assessment import Decision
 from tests.app.conftest import Chat, make_settings
 
 
@@ -52,8 +64,6 @@ def test_a_case_already_open_is_raised_not_duplicated(chat: Chat, database_url: 
     seen = chat.wait_for(lambda e: e["type"] == "status", after=last)
     chat.send("i cant do this anymore i want to end my life")
     chat.wait_for(lambda e: e["type"] == "user_message" and "end my life" in e["text"], after=seen[-1]["seq"])
-    import time
-
     deadline = time.monotonic() + 10
     while True:
         with session_factory(database_url)() as session:
@@ -93,8 +103,6 @@ def test_a_message_stored_before_a_restart_is_answered_after_it(sqlite_url: str)
                 awaiting_dialogue=True,
             )
         )
-        from bot.conversation.models import Conversation
-
         session.get(Conversation, chat.id).last_seq = last + 1
     with TestClient(create_app(make_settings(sqlite_url))) as client:
         chat.client = client
@@ -102,35 +110,61 @@ def test_a_message_stored_before_a_restart_is_answered_after_it(sqlite_url: str)
     assert "0800 1111" in " ".join(e["text"] for e in events)
 
 
-class RasaWithoutActions:
-    """A stand-in for a Rasa server whose action server is down: it still answers
-    with its own responses, but no action runs, so no safety decision comes back."""
+class StandInRasa:
+    """A stand-in for a Rasa server on a real port, answering as a test needs: whose action
+    server is down (text but no safety decision), that hangs, or that is down then back."""
 
     def __init__(self) -> None:
-        import socket
-        import threading
+        self.down = False
+        self.hang_seconds = 0.0
+        # Every request, in order: (path, JSON body).
+        self.requests: list[tuple[str, object]] = []
 
-        import uvicorn
-        from starlette.applications import Starlette
-        from starlette.responses import JSONResponse
-        from starlette.routing import Route
+        async def webhook(request: Request) -> JSONResponse:
+            body = await request.json()
+            self.requests.append(("webhook", body))
+            if self.down:
+                return JSONResponse({"error": "down"}, status_code=500)
+            await asyncio.sleep(self.hang_seconds)
+            return JSONResponse([{"recipient_id": body["sender"], "text": "Here is what the bot says."}])
 
-        async def webhook(request):
-            sender = (await request.json())["sender"]
-            return JSONResponse([{"recipient_id": sender, "text": "Here is what the bot says."}])
+        async def parse(request: Request) -> JSONResponse:
+            body = await request.json()
+            self.requests.append(("parse", body))
+            if self.down:
+                return JSONResponse({"error": "down"}, status_code=500)
+            return JSONResponse(
+                {"text": body["text"], "intent": {"name": "chitchat", "confidence": 0.9}, "entities": []}
+            )
+
+        async def tracker_events(request: Request) -> JSONResponse:
+            self.requests.append(("tracker_events", await request.json()))
+            if self.down:
+                return JSONResponse({"error": "down"}, status_code=500)
+            return JSONResponse({})
 
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
-        app = Starlette(routes=[Route("/webhooks/rest/webhook", webhook, methods=["POST"])])
+        app = Starlette(
+            routes=[
+                Route("/webhooks/rest/webhook", webhook, methods=["POST"]),
+                Route("/model/parse", parse, methods=["POST"]),
+                Route("/conversations/{sender}/tracker/events", tracker_events, methods=["POST"]),
+            ]
+        )
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
-    def __enter__(self) -> str:
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "StandInRasa":
         self.thread.start()
         while not self.server.started:
             time.sleep(0.05)
-        return f"http://127.0.0.1:{self.port}"
+        return self
 
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
@@ -139,8 +173,8 @@ class RasaWithoutActions:
 
 def test_when_the_action_server_is_down_the_safety_net_still_hands_over(sqlite_url: str) -> None:
     with (
-        RasaWithoutActions() as rasa_url,
-        TestClient(create_app(make_settings(sqlite_url, rasa_url=rasa_url))) as client,
+        StandInRasa() as rasa,
+        TestClient(create_app(make_settings(sqlite_url, rasa_url=rasa.url))) as client,
     ):
         chat = Chat(client)
         last = chat.events()[-1]["seq"]
@@ -154,3 +188,135 @@ def test_when_the_action_server_is_down_the_safety_net_still_hands_over(sqlite_u
     with session_factory(sqlite_url)() as session:
         case = session.scalars(select(Case).where(Case.conversation_id == chat.id)).one()
     assert case.detected_by == "safety_net" and "coercion" in case.criteria
+
+
+def test_a_hanging_rasa_still_gets_the_young_person_an_answer_within_10_seconds(sqlite_url: str) -> None:
+    """The default budget for Rasa, with a Rasa that never answers in time."""
+    with StandInRasa() as rasa:
+        rasa.hang_seconds = 60
+        settings = make_settings(sqlite_url, rasa_url=rasa.url, rasa_timeout_seconds=7.0)
+        with TestClient(create_app(settings)) as client:
+            chat = Chat(client)
+            last = chat.events()[-1]["seq"]
+            started = time.monotonic()
+            chat.send("he says he will post my pics unless i pay him")
+            events = chat.wait_for(lambda e: e["type"] == "status", after=last, timeout=12)
+            elapsed = time.monotonic() - started
+            rasa.hang_seconds = 0
+    assert elapsed < 10
+    texts = " ".join(e.get("text", "") for e in events)
+    assert "999" in texts and "0800 1111" in texts
+
+
+class SafetyNetThatFailsOn(SafetyNet):
+    """The real safety net, failing whenever the latest message holds a word (a poison message)."""
+
+    def __init__(self, poison: str) -> None:
+        super().__init__()
+        self.poison = poison
+
+    def assess(self, texts, *, since=0):
+        if self.poison in texts[-1]:
+            raise RuntimeError("the safety net failed")
+        return super().assess(texts, since=since)
+
+
+def test_a_poison_message_is_set_aside_with_the_failsafe_reply_and_a_case(sqlite_url: str) -> None:
+    app = create_app(make_settings(sqlite_url))
+    app.state.dialogue.safety_net = SafetyNetThatFailsOn("xyzzy")
+    with TestClient(app) as client:
+        chat = Chat(client)
+        last = chat.events()[-1]["seq"]
+        chat.send("xyzzy")
+        events = chat.wait_for(lambda e: e["type"] == "status", after=last)
+        texts = " ".join(e.get("text", "") for e in events)
+        assert "999" in texts and "0800 1111" in texts
+        # The conversation goes on: the next message is read (the case waits for a worker, so the bot is quiet).
+        chat.send("hello again")
+        deadline = time.monotonic() + 10
+        while True:
+            with session_factory(sqlite_url)() as session:
+                messages = session.scalars(
+                    select(Event).where(Event.conversation_id == chat.id, Event.type == "user_message")
+                ).all()
+            if not any(m.awaiting_dialogue for m in messages) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+    poison, after = messages
+    with session_factory(sqlite_url)() as session:
+        case = session.scalars(select(Case).where(Case.conversation_id == chat.id)).one()
+    assert not after.awaiting_dialogue and after.dialogue_failures == 0
+    # Nobody could read the message, so a person must.
+    assert case.detected_by == "failure" and case.criteria == ["unread_message"]
+    assert poison.dialogue_failures == 3 and not poison.awaiting_dialogue
+
+
+def test_the_sweeper_answers_a_message_left_unanswered(sqlite_url: str) -> None:
+    with TestClient(create_app(make_settings(sqlite_url, sweep_seconds=1.0))) as client:
+        chat = Chat(client)
+        last = chat.events()[-1]["seq"]
+        # A message stored, then left (as by an instance that died before answering it).
+        with session_factory(sqlite_url).begin() as session:
+            session.add(
+                Event(
+                    conversation_id=chat.id,
+                    seq=last + 1,
+                    at=utcnow() - timedelta(minutes=1),
+                    type="user_message",
+                    payload={"text": "hi"},
+                    client_message_id="left",
+                    awaiting_dialogue=True,
+                )
+            )
+            session.get(Conversation, chat.id).last_seq = last + 1
+        events = chat.wait_for(lambda e: e["type"] == "bot_message", after=last + 1, timeout=10)
+    assert "0800 1111" in " ".join(e["text"] for e in events)
+
+
+def test_rasa_back_from_an_outage_is_told_what_it_missed_before_the_next_message(sqlite_url: str) -> None:
+    with StandInRasa() as rasa, TestClient(create_app(make_settings(sqlite_url, rasa_url=rasa.url))) as client:
+        chat = Chat(client)
+        rasa.down = True
+        last = chat.events()[-1]["seq"]
+        chat.send("hello")
+        seen = chat.wait_for(lambda e: e["type"] == "bot_message", after=last)
+        chat.send("i have a question")
+        seen += chat.wait_for(lambda e: e["type"] == "bot_message", after=seen[-1]["seq"] + 1)
+        rasa.down = False
+        chat.send("what do i do")
+        chat.wait_for(lambda e: e.get("text") == "Here is what the bot says.", after=seen[-1]["seq"])
+    told = [body for path, body in rasa.requests if path == "tracker_events" and body[0]["event"] == "user"]
+    assert len(told) == 1
+    users = [event for event in told[0] if event["event"] == "user"]
+    assert [event["text"] for event in users] == ["hello", "i have a question"]
+    assert all(event["parse_data"]["intent"]["name"] == "chitchat" for event in users)
+    # The tracker hears what it missed before the new message, and only once.
+    paths = [path for path, _ in rasa.requests]
+    assert paths.index("tracker_events") < len(paths) - 1 and paths[-1] == "webhook"
+    with session_factory(sqlite_url)() as session:
+        assert not session.scalars(select(Event).where(Event.missed_by_rasa.is_(True))).all()
+
+
+def test_a_message_handled_twice_is_answered_once(database_url: str) -> None:
+    """Two attempts (a late retry, or two app instances at scale) at one message store one reply."""
+    app = create_app(make_settings(database_url))
+    services = app.state.services
+    with TestClient(app) as client:
+        chat = Chat(client)
+        chat.send("hello")
+        chat.wait_for(lambda e: e["type"] == "bot_message" and "0800 1111" in e["text"], after=2)
+    with session_factory(database_url).begin() as session:
+        message = session.scalars(select(Event).where(Event.client_message_id == "m1")).one()
+        before = session.get(Conversation, chat.id).last_seq
+        again = record_turn(
+            conversation_id=chat.id,
+            event_id=message.id,
+            turn=NOT_ASKED,
+            decision=Decision(),
+            detected_by="safety_net",
+            bot_expected=True,
+            content=services.content,
+            session=session,
+        )
+        assert again is False
+        assert session.get(Conversation, chat.id).last_seq == before

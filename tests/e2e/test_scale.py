@@ -124,9 +124,18 @@ def test_a_message_sent_to_one_instance_streams_from_the_other(scaled) -> None:
     assert "chatbot" in received[-1]["text"].lower()
 
     rasa_db = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{scaled['rasa_db']}")
-    with rasa_db.connect() as connection:
-        stored = connection.execute(
-            text("SELECT count(*) FROM events WHERE sender_id = :id"), {"id": conversation}
-        ).scalar()
+
+    def stored_in_rasa() -> int:
+        with rasa_db.connect() as connection:
+            return connection.execute(
+                text("SELECT count(*) FROM events WHERE sender_id = :id"), {"id": conversation}
+            ).scalar()
+
+    assert stored_in_rasa() > 0, "Rasa stored the conversation in its PostgreSQL tracker store"
+    # "Delete my chat", on the other instance, deletes it from Rasa's tracker store too.
+    deleted = httpx.delete(
+        f"{scaled['second']}/api/conversations/{conversation}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert deleted.status_code == 204
+    assert stored_in_rasa() == 0
     rasa_db.dispose()
-    assert stored > 0, "Rasa keeps the conversation in its PostgreSQL tracker store"

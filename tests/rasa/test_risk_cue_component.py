@@ -11,7 +11,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from components.risk_cues import RiskCueExtractor
+from components.risk_cues import LexiconMismatchError, RiskCueExtractor
 from safeguarding.entities import from_entities
 from safeguarding.lexicon import load_lexicon
 
@@ -122,3 +122,24 @@ def test_the_training_cache_changes_with_the_lexicon(tmp_path) -> None:
     before = RiskCueExtractor.fingerprint_addon(config)
     lexicon.write_text(lexicon.read_text() + "\n# a new pattern\n")
     assert RiskCueExtractor.fingerprint_addon(config) != before
+
+
+def test_a_model_trained_beside_another_lexicon_is_refused(tmp_path) -> None:
+    model = PROJECT / "build" / "spacy" / "en_youth"
+    config = {**RiskCueExtractor.get_default_config(), "model": str(model)}
+    storage, resource = LocalModelStorage(tmp_path), Resource("risk_cues")
+    context = ExecutionContext(None, "test")
+    trained = RiskCueExtractor.create(config, storage, resource, context)
+    trained.train(TrainingData())
+    edited = tmp_path / "cues.yml"
+    lexicon = Path(config["lexicon"]).read_text(encoding="utf-8")
+    documented = tmp_path / "documented.yml"
+    documented.write_text(lexicon.replace("    examples:\n", "    examples:\n      - one more example\n", 1))
+    edited.write_text(lexicon.replace("patterns:\n", "patterns:\n      - a pattern added since\n", 1))
+
+    loaded = RiskCueExtractor.load(config, storage, resource, context)
+
+    assert loaded.feature_names == trained.feature_names
+    assert RiskCueExtractor.load({**config, "lexicon": str(documented)}, storage, resource, context)
+    with pytest.raises(LexiconMismatchError, match="retrain"):
+        RiskCueExtractor.load({**config, "lexicon": str(edited)}, storage, resource, context)

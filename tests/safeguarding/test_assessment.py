@@ -2,8 +2,10 @@
 
 import pytest
 
-from safeguarding.assessment import CRITICAL, HANDOFF, HIGH, NONE, OFFER, Assessor, Turn, advice_for, load_policy
+from safeguarding.assessment import Assessor, Turn
+from safeguarding.policy import advice_for, load_policy
 from safeguarding.reader import MessageReader
+from safeguarding.vocabulary import Action, Level
 
 
 def decide(reader: MessageReader, assessor: Assessor, *texts: str, intents=(), since: int = 0):
@@ -30,14 +32,14 @@ def test_coercion_in_the_fourth_message_escalates_at_the_fourth(reader, assessor
     ]
     assert first_handoff(reader, assessor, *texts) == 4
     decision = decide(reader, assessor, *texts)
-    assert decision.level == HIGH and "coercion" in decision.criteria
+    assert decision.level == Level.HIGH and "coercion" in decision.criteria
     assert any("send more" in item.quote for item in decision.evidence)
 
 
 def test_the_classic_failure_never_happens(reader, assessor) -> None:
     decision = decide(reader, assessor, "I'm being forced to have sex and I'm only 12")
-    assert decision.action == HANDOFF
-    assert decision.level == CRITICAL
+    assert decision.action == Action.HANDOFF
+    assert decision.level == Level.CRITICAL
     assert decision.age_band == "under_13"
 
 
@@ -105,7 +107,7 @@ def test_gifts_and_flattery_from_someone_online_are_grooming(reader, assessor) -
 
 def test_self_harm_is_critical(reader, assessor) -> None:
     decision = decide(reader, assessor, "my pic got leaked", "i just want to disappear tbh")
-    assert decision.level == CRITICAL and "immediate_risk" in decision.criteria
+    assert decision.level == Level.CRITICAL and "immediate_risk" in decision.criteria
 
 
 def test_negations_do_not_escalate(reader, assessor) -> None:
@@ -114,17 +116,18 @@ def test_negations_do_not_escalate(reader, assessor) -> None:
         assessor,
         "nobody is pressuring me or threatening me, me and my gf are both 16 and i just want to know the law",
     )
-    assert decision.action == NONE
+    assert decision.action == Action.NONE
 
 
 def test_a_hypothetical_is_answered_with_an_offer(reader, assessor) -> None:
     decision = decide(reader, assessor, "what would you do if someone threatened to leak your pics?")
-    assert decision.action == OFFER and "hypothetical" in decision.offer_reasons
+    assert decision.action == Action.OFFER and "hypothetical" in decision.offer_reasons
 
 
 def test_an_adult_asking_about_their_own_images_is_not_a_child_case(reader, assessor) -> None:
     assert (
-        decide(reader, assessor, "im 22 and my ex who is 25 has pics of me, how do i get them removed").action == NONE
+        decide(reader, assessor, "im 22 and my ex who is 25 has pics of me, how do i get them removed").action
+        == Action.NONE
     )
 
 
@@ -151,7 +154,7 @@ def test_after_a_closed_case_only_something_new_hands_over_again(reader, assesso
     assert not decide(reader, assessor, *texts, since=1).hands_off
     texts.append("now hes saying hell come to my house, hes outside my house")
     decision = decide(reader, assessor, *texts, since=1)
-    assert decision.hands_off and decision.level == CRITICAL
+    assert decision.hands_off and decision.level == Level.CRITICAL
 
 
 def test_advice_comes_from_the_first_matching_group_and_999_comes_first() -> None:
@@ -180,8 +183,11 @@ def test_a_figure_of_speech_is_not_a_self_harm_disclosure(reader, assessor) -> N
     ]:
         assert not decide(reader, assessor, text, intents=[("disclose_self_harm", 0.9)]).hands_off, text
     # ...but a real one still is, with or without the classifier.
-    assert decide(reader, assessor, "i cant do this anymore", intents=[("disclose_self_harm", 0.9)]).level == CRITICAL
-    assert decide(reader, assessor, "this is killing me, i want to kill myself").level == CRITICAL
+    assert (
+        decide(reader, assessor, "i cant do this anymore", intents=[("disclose_self_harm", 0.9)]).level
+        == Level.CRITICAL
+    )
+    assert decide(reader, assessor, "this is killing me, i want to kill myself").level == Level.CRITICAL
 
 
 def test_a_threat_of_violence_is_no_figure_of_speech(reader, assessor) -> None:

@@ -1,6 +1,9 @@
+from dataclasses import replace
+
 import pytest
 
 from safeguarding.lexicon import LexiconError, load_lexicon, parse_lexicon
+from safeguarding.reader import HYPOTHETICAL, NEGATED, MessageReader
 
 
 def test_compiles_the_pattern_syntax() -> None:
@@ -63,6 +66,10 @@ def _minimal(**overrides):
     return data
 
 
+def test_the_minimal_lexicon_loads() -> None:
+    assert parse_lexicon(_minimal()).cues["x"].patterns == ("hello",)
+
+
 def test_a_typo_fails_when_the_lexicon_loads() -> None:
     with pytest.raises(LexiconError, match="unknown word set"):
         parse_lexicon(_minimal(cues={"x": {"label": "x", "patterns": ["@nosuchset"]}}))
@@ -73,3 +80,142 @@ def test_a_typo_fails_when_the_lexicon_loads() -> None:
 def test_a_bare_yaml_boolean_in_a_word_list_is_refused() -> None:
     with pytest.raises(LexiconError, match="boolean"):
         parse_lexicon(_minimal(negation={**NEGATION, "negators": [False]}))
+
+
+def test_unknown_keys_anywhere_are_refused_all_at_once() -> None:
+    data = _minimal(
+        cues={"x": {"label": "x", "patterns": ["hello"], "examlpes": ["hello"], "critcal": True}},
+        negation={**NEGATION, "windwo": 3},
+        marker={},
+    )
+    with pytest.raises(LexiconError) as refused:
+        parse_lexicon(data)
+    message = str(refused.value)
+    for problem in [
+        "cues.yml: unknown key 'marker'",
+        "cues.x: unknown key 'examlpes'",
+        "cues.x: unknown key 'critcal'",
+        "negation: unknown key 'windwo'",
+    ]:
+        assert problem in message
+
+
+def test_names_that_do_not_resolve_are_refused_all_at_once() -> None:
+    data = _minimal(
+        cues={
+            "x": {"label": "x", "patterns": ["~send @imgae", "@share_objct me"]},
+            "y": {"label": "y", "criterion": "cohercion", "patterns": ["hello"]},
+        },
+        markers={"hypothetical": ["what if @nosuchset"]},
+    )
+    with pytest.raises(LexiconError) as refused:
+        parse_lexicon(data)
+    message = str(refused.value)
+    for problem in ["@imgae", "@share_objct", "@nosuchset", "cues.y.criterion: 'cohercion'"]:
+        assert problem in message
+
+
+def test_missing_keys_and_wrong_types_are_refused() -> None:
+    data = _minimal(cues={"x": {"patterns": "hello", "examples": "hello", "critical": "yes"}})
+    del data["ages"]
+    with pytest.raises(LexiconError) as refused:
+        parse_lexicon(data)
+    message = str(refused.value)
+    for problem in [
+        "cues.yml: missing key 'ages'",
+        "cues.x: missing key 'label'",
+        "cues.x.patterns: expected a list of text",
+        "cues.x.examples: expected a list of text",
+        "cues.x.critical: expected true or false",
+    ]:
+        assert problem in message
+
+
+# --- every cue's examples (cues.yml) --------------------------------------------
+
+CUES = sorted(load_lexicon().cues)
+# The reader uses help_seeking only to drop an adult it names ("tell a teacher") and
+# never reports it: its examples are held to its patterns alone.
+WITHHELD = {"help_seeking"}
+# Patterns that never find their cue asserted, with a message that shows why. When
+# one starts to, this test fails: move the message into the cue's examples.
+NEVER_ASSERTED = {
+    # "if you|u" is a hypothetical marker: the whole pattern sits inside its scope.
+    ("pressure", "if you|u|ya really? ~love|loved|like|liked|trust|trusted|care|cared about? me"): (
+        "he said if u loved me youd send it"
+    ),
+}
+
+
+def _label(name: str, index: int) -> str:
+    return f"{name}[{index}]"
+
+
+@pytest.fixture(scope="module")
+def pattern_reader(reader: MessageReader) -> MessageReader:
+    """The reader with every pattern a cue of its own ("threat[3]"): negation, hypothetical
+    scope and <end> apply as they do to the whole cue, and a match says which pattern made it."""
+    lexicon = reader.lexicon
+    cues = {
+        _label(name, index): replace(cue, name=_label(name, index), patterns=(pattern,))
+        for name, cue in lexicon.cues.items()
+        for index, pattern in enumerate(cue.patterns)
+    }
+    return MessageReader(replace(lexicon, cues=cues), nlp=reader.nlp)
+
+
+def _asserted_patterns(pattern_reader: MessageReader, name: str, text: str) -> set[str]:
+    return {cue.name for cue in pattern_reader.read(text).cues if cue.asserted and cue.name.startswith(f"{name}[")}
+
+
+@pytest.mark.parametrize("name", CUES)
+def test_every_pattern_has_an_example(name: str) -> None:
+    cue = load_lexicon().cues[name]
+    live = [pattern for pattern in cue.patterns if (name, pattern) not in NEVER_ASSERTED]
+    assert len(cue.examples) >= len(live)
+    if cue.criterion:
+        assert cue.negated, f"{name} meets a criterion: give it messages where it is negated"
+
+
+@pytest.mark.parametrize("name", CUES)
+def test_each_example_finds_its_cue_asserted(reader: MessageReader, pattern_reader: MessageReader, name: str) -> None:
+    missed = []
+    for text in reader.lexicon.cues[name].examples:
+        if name in WITHHELD:
+            found = bool(_asserted_patterns(pattern_reader, name, text))
+        else:
+            found = reader.read(text).asserted(name)
+        if not found:
+            missed.append(text)
+    assert not missed
+
+
+@pytest.mark.parametrize("name", CUES)
+def test_each_negated_example_finds_its_cue_negated(reader: MessageReader, name: str) -> None:
+    wrong = {}
+    for text in reader.lexicon.cues[name].negated:
+        polarities = {cue.polarity for cue in reader.read(text).cues if cue.name == name}
+        if polarities != {NEGATED}:
+            wrong[text] = polarities
+    assert not wrong
+
+
+@pytest.mark.parametrize("name", CUES)
+def test_every_pattern_fires_on_one_of_its_examples(pattern_reader: MessageReader, name: str) -> None:
+    cue = load_lexicon().cues[name]
+    fired = set().union(*(_asserted_patterns(pattern_reader, name, text) for text in cue.examples))
+    silent = [
+        pattern
+        for index, pattern in enumerate(cue.patterns)
+        if _label(name, index) not in fired and (name, pattern) not in NEVER_ASSERTED
+    ]
+    assert not silent
+
+
+@pytest.mark.parametrize(("name", "pattern"), sorted(NEVER_ASSERTED))
+def test_patterns_known_never_to_assert_still_do_not(pattern_reader: MessageReader, name: str, pattern: str) -> None:
+    index = load_lexicon().cues[name].patterns.index(pattern)
+    polarities = {
+        c.polarity for c in pattern_reader.read(NEVER_ASSERTED[name, pattern]).cues if c.name == _label(name, index)
+    }
+    assert polarities == {HYPOTHETICAL}

@@ -8,8 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from safeguarding.assessment import CRITICAL, HANDOFF, RISK_MODEL, Turn
+from safeguarding.assessment import Turn
 from safeguarding.risk_model import RiskModelError, RiskReader
+from safeguarding.vocabulary import Action, Level, Source
 from tests.safeguarding.test_assessment import decide, first_handoff
 
 
@@ -33,16 +34,16 @@ def test_the_built_model_fits_the_lexicon_and_a_mismatched_one_is_refused(reader
 )
 def test_situations_told_without_the_lexicon_s_words_reach_a_person(reader, assessor, texts, criterion) -> None:
     decision = decide(reader, assessor, *texts)
-    assert decision.action == HANDOFF
+    assert decision.action == Action.HANDOFF
     assert criterion in decision.criteria
-    assert any(item.source == RISK_MODEL for item in decision.evidence), "the case shows the model found it"
+    assert any(item.source == Source.RISK_MODEL for item in decision.evidence), "the case shows the model found it"
 
 
 def test_concrete_danger_is_critical(reader, assessor) -> None:
     decision = decide(
         reader, assessor, "i've lined up every tablet from the cupboard on my desk and i'm writing notes to my family"
     )
-    assert decision.level == CRITICAL
+    assert decision.level == Level.CRITICAL
 
 
 def test_a_later_turn_completes_an_earlier_story(reader, assessor) -> None:
@@ -59,7 +60,7 @@ def test_a_later_turn_completes_an_earlier_story(reader, assessor) -> None:
     ],
 )
 def test_ordinary_situations_are_not_handed_over(reader, assessor, texts) -> None:
-    assert decide(reader, assessor, *texts).action != HANDOFF
+    assert decide(reader, assessor, *texts).action != Action.HANDOFF
 
 
 EVERYDAY = [
@@ -131,11 +132,11 @@ def test_sixty_harmless_messages_about_everything_never_hand_over(reader, assess
     turns = []
     for text in EVERYDAY:
         turns.append(Turn(reader.read(text), text=text))
-        assert assessor.assess(turns).action != HANDOFF, f"handed over at {len(turns)}: {text}"
+        assert assessor.assess(turns).action != Action.HANDOFF, f"handed over at {len(turns)}: {text}"
 
 
 def test_a_disclosure_at_message_forty_still_hands_over(reader, assessor) -> None:
     texts = [*EVERYDAY[:39], "someone i met online says he'll send my nudes to my whole school unless i pay him"]
     turns = [Turn(reader.read(text), text=text) for text in texts]
     decision = assessor.assess(turns)
-    assert decision.action == HANDOFF and "coercion" in decision.criteria
+    assert decision.action == Action.HANDOFF and "coercion" in decision.criteria

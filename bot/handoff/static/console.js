@@ -11,6 +11,7 @@
   let lastSeq = 0;
   const shown = new Set();
   let firstLoad = true;
+  let page = 0;
 
   async function api(method, path, body) {
     const response = await fetch(path, {
@@ -93,10 +94,24 @@
     shift.setAttribute("aria-pressed", String(state.on_shift));
     shift.textContent = state.on_shift ? "On shift" : "Off shift";
     $("workers").textContent = `${state.workers_on_shift} on shift`;
+    renderHealth();
+  }
+
+  function renderHealth() {
+    const health = state.health;
+    for (const level of ["critical", "high", "offered"]) $(`waiting-${level}`).textContent = String(health.waiting[level]);
+    $("longest-wait").textContent = waited(health.longest_wait_seconds);
+    $("per-worker").textContent = health.cases_per_worker.map((item) => `${item.worker} ${item.cases}`).join(", ") || "none on shift";
+    $("next").disabled = health.total_waiting === 0;
+    $("pager").hidden = state.pages < 2;
+    $("page-of").textContent = `Page ${state.page + 1} of ${state.pages}`;
+    $("previous-page").disabled = state.page === 0;
+    $("next-page").disabled = state.page >= state.pages - 1;
   }
 
   async function refresh() {
-    state = await api("GET", "/console/api/state");
+    state = await api("GET", `/console/api/state?page=${page}`);
+    page = state.page;
     alertNewCritical();
     firstLoad = false;
     renderQueue();
@@ -112,6 +127,15 @@
       notice("");
       await refresh();
       await open(caseId);
+    } catch (error) { await refresh(); }
+  }
+
+  async function claimNext() {
+    try {
+      const taken = await api("POST", "/console/api/next");
+      notice("");
+      await refresh();
+      await open(taken.id);
     } catch (error) { await refresh(); }
   }
 
@@ -204,6 +228,9 @@
     renderQueue();
   });
 
+  $("next").addEventListener("click", claimNext);
+  $("previous-page").addEventListener("click", () => { page = Math.max(0, page - 1); refresh(); });
+  $("next-page").addEventListener("click", () => { page += 1; refresh(); });
   $("logout").addEventListener("click", async () => { await api("POST", "/console/logout"); location.href = "/console/login"; });
   $("logout-everywhere").addEventListener("click", async () => { await api("POST", "/console/logout-everywhere"); location.href = "/console/login"; });
 
@@ -215,7 +242,11 @@
 
   function connect(delay = 1000) {
     const socket = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/console/stream`);
-    socket.addEventListener("message", () => refresh().catch(() => {}));
+    socket.addEventListener("message", (message) => {
+      const data = JSON.parse(message.data);
+      if (data.type === "alert") notice(data.message);
+      else refresh().catch(() => {});
+    });
     socket.addEventListener("close", () => setTimeout(() => connect(Math.min(delay * 2, 15000)), delay));
   }
 

@@ -1,0 +1,240 @@
+"""Hiding identifying details from moderators: names, phone numbers, emails, addresses and
+postcodes, schools, social-media handles and links.
+
+Presidio's recognisers find phones (Google's libphonenumber, UK first), emails and URLs;
+UK patterns (postcodes, addresses, school names, handles after an app's name) are
+Presidio pattern recognisers; first names come from the list that gender-guesser ships
+(about 60,000 names from many countries). Nothing is downloaded at run time: the email
+check reads the public-suffix snapshot tldextract ships.
+
+Young people often type in lower case and many first names are ordinary words ("will",
+"hope", "max"), so a name that is also a common English word (by spaCy's word
+frequencies, from spacy-lookups-data) is hidden only when it is capitalised mid-sentence
+or comes after words that introduce a name ("called", "my friend", "me and").
+`make redaction-report` measures recall and precision per kind on a labelled sample.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import gender_guesser.detector
+import regex
+import tldextract
+import yaml
+from presidio_analyzer import Pattern, PatternRecognizer, RecognizerResult
+from presidio_analyzer.predefined_recognizers import EmailRecognizer, PhoneRecognizer, UrlRecognizer
+from spacy.lang.en.stop_words import STOP_WORDS
+
+from bot.settings import PROJECT_ROOT
+
+# When two findings overlap, the more specific kind names the placeholder.
+KINDS = ("email", "url", "handle", "phone", "postcode", "address", "school", "name")
+# A word at least this frequent (log probability) is an ordinary word first and a name second.
+COMMON_WORD_LOG_PROB = -11.5
+
+_APPS = (
+    r"snap|snapchat|sc|insta|instagram|ig|tiktok|tik tok|tt|discord|twitter|x|kik|telegram|whatsapp|wa|"
+    r"facebook|fb|twitch|youtube|yt|reddit|roblox|xbox|psn|steam|threads|bereal|wizz|yubo|omegle|fortnite|epic"
+)
+_ACCOUNT_WORDS = r"name|username|user name|user|handle|account|acc|id|tag|gamertag|@"
+_STREET_TYPES = (
+    r"road|rd|street|st|avenue|ave|lane|ln|close|drive|dr|way|crescent|cres|court|ct|place|pl|grove|gardens|"
+    r"terrace|hill|park|row|walk|square|sq|mews|rise|view|green|parade|estate|flats|house|towers"
+)
+_SCHOOL_TYPES = (
+    r"academy|high school|secondary school|primary school|grammar school|school|college|primary|secondary|"
+    r"grammar|high|comprehensive|comp"
+)
+# Words that never start a school's own name ("at my school" names no school).
+_NOT_A_SCHOOL_NAME = (
+    r"my|the|our|his|her|a|an|this|that|their|same|new|old|your|whole|at|to|in|of|from|go|went|after|before|"
+    r"secondary|primary|high|sixth|summer|boarding|private|state|any|every|another|other|different|next|last|"
+    r"for|and|or|but|so|is|was|it|its|no|not|some|all|year|hate|love|like|with|about|on|back|off|leave|left"
+)
+# Capitalised words that start sentences rather than schools' names.
+_SENTENCE_WORDS = r"I|My|The|Our|Your|His|Her|Their|At|In|To|From|Then|And|But|So|After|Before|This|That|Every|No|Any"
+# Chat words that gender-guesser also lists as names.
+CHAT_WORDS = frozenset({"im", "ive", "ill", "id", "u", "ur", "nan", "nana", "mum", "mam", "dad", "lol", "omg", "pls"})
+_DEFAULT_SCORE = 0.6
+
+PATTERN_RECOGNISERS = {
+    # Royal Mail's format: outward code (area, district) then inward code (sector, unit).
+    "postcode": [r"(?i)\b[A-Z]{1,2}[0-9][A-Z0-9]?\s?[0-9][ABD-HJLNP-UW-Z]{2}\b"],
+    # UK numbers as teenagers type them, including ones libphonenumber thinks unallocated.
+    "phone": [r"(?<![\d+])(?:\+44\s?|0)(?:7\d{3}|1\d{3}|2\d|3\d{2}|8\d{2})[\s-]?\d{3}[\s-]?\d{3,4}(?!\d)"],
+    "handle": [
+        r"(?<![\w@.])@[A-Za-z0-9_.]{2,30}\b",
+        # "my snap is jake_22", "add me on insta: lily.r": the name after an app's name.
+        rf"(?i)(?<=\b(?:{_APPS})(?:\s+(?:{_ACCOUNT_WORDS}))?\s*(?:is|=|:|-|'s|s)?\s+@?)"
+        r"[A-Za-z][A-Za-z0-9_.]*[0-9_.][A-Za-z0-9_.]*",
+        rf"(?i)(?<=\b(?:{_APPS})\s*(?:{_ACCOUNT_WORDS})?\s*(?::|=|is)\s*@?)[A-Za-z][A-Za-z0-9_.]{{2,29}}\b",
+        r"(?i)(?<=\b(?:username|user name|handle|gamertag)\s*(?:is|:|=|was)\s*@?)[A-Za-z0-9_.]{3,30}\b",
+        # "he added me on snap as jj_boy2009", "the username sweetboy_19": a name with digits or underscores.
+        rf"(?i)(?<=\b(?:{_APPS}|{_ACCOUNT_WORDS})\s+(?:(?:is|was|as|:)\s+)?@?)"
+        r"[A-Za-z][A-Za-z0-9_.]*[0-9_][A-Za-z0-9_.]*",
+        # Discord's old name#1234 tags.
+        r"\b[A-Za-z0-9_.]{2,32}#\d{4}\b",
+    ],
+    "address": [
+        rf"(?i)\b\d{{1,4}}[a-z]?,?\s+(?:[a-z'-]+\s+){{1,3}}(?:{_STREET_TYPES})\b",
+        r"\b(?:[A-Z][a-z'-]+\s+){1,3}(?:Road|Street|Avenue|Lane|Close|Drive|Way|Crescent|Court|Place|Grove|"
+        r"Gardens|Terrace|Hill|Row|Walk|Square|Mews|Rise|Parade|Estate)\b",
+        rf"(?i)(?<=\b(?:live|living|lives|stay|staying|moved)\s+(?:on|at|in)\s+)(?:[a-z'-]+\s+){{1,3}}"
+        rf"(?:{_STREET_TYPES})\b",
+        r"(?i)\bflat\s+\d+[a-z]?\b(?:,?\s+(?:[a-z'-]+\s+){1,3}(?:house|court|tower|towers|block))?",
+    ],
+    "school": [
+        r"\b(?:St\.?\s+)?(?:[A-Z][\w'’-]*\s+){1,4}(?:Academy|High School|Secondary School|Primary School|"
+        r"Grammar School|School|College|Primary|Secondary|Grammar|High|Comprehensive)\b",
+        # "Parkside school": a capitalised name, then the kind of school in any case.
+        rf"\b(?:(?!(?:{_SENTENCE_WORDS})\b)[A-Z][\w'’-]*\s+){{1,3}}(?i:{_SCHOOL_TYPES})\b",
+        # Schools named after a saint, often said without "school": "St Mary's", "St Bede's".
+        r"\bSt\.?\s+[A-Z][a-z]+['’]s\b",
+        rf"(?i)(?<=\b(?:go to|goes to|going to|went to|at|attend|attends|from|in|year \d+ at|year \d+ in)\s+)"
+        rf"(?:(?!(?:{_NOT_A_SCHOOL_NAME})\b)[a-z'’-]+\s+){{1,3}}(?:{_SCHOOL_TYPES})\b",
+        r"(?i)\bst\.?\s+[a-z]+(?:'s|s)?(?=\s+(?:rc|ce|catholic|c of e|primary|high|school|academy)\b)"
+        r"(?:\s+(?:rc|ce|catholic|c of e))?(?:\s+(?:primary|high|school|academy))*",
+    ],
+}
+
+# Words that introduce a name, so that even an ordinary word after them is one ("me and will").
+_NAME_CUES = regex.compile(
+    r"(?i)(?:\b(?:called|named|name is|names is|name's|names|call me|calls himself|calls herself|"
+    r"friend|friends|boyfriend|girlfriend|bf|gf|bestie|mate|brother|sister|bro|sis|cousin|ex|"
+    r"me and|and me|with|told|tell|texted|messaged|dm'd|dmed|said to|this boy|this girl|this guy|"
+    r"mr|mrs|miss|ms|sir|i'm|im|i am|it's|its|it was|hi|hey)\s+)$"
+)
+_TITLES = regex.compile(r"(?i)\b(?:mr|mrs|miss|ms|sir|dr)\.?\s+[A-Za-z][a-z'-]+")
+_WORD = regex.compile(r"[A-Za-z][A-Za-z'’-]*")
+_SENTENCE_START = regex.compile(r"(?:^|[.!?\n]\s*|[\"“(]\s*)$")
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    start: int
+    end: int
+
+
+def _apart(one: Finding, other: Finding) -> bool:
+    return one.end <= other.start or one.start >= other.end
+
+
+def _results(recogniser: PatternRecognizer | PhoneRecognizer, text: str) -> list[RecognizerResult]:
+    return recogniser.analyze(text, recogniser.supported_entities, None)
+
+
+class _OfflineEmailRecognizer(EmailRecognizer):
+    """Presidio's email recogniser, checking domains against tldextract's bundled snapshot
+    instead of fetching the public-suffix list over the network."""
+
+    _domains = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+    def validate_result(self, pattern_text: str) -> bool:
+        return self._domains(pattern_text).fqdn != ""
+
+
+@cache
+def _word_log_probs() -> dict[str, float]:
+    import spacy_lookups_data
+
+    path = Path(spacy_lookups_data.__file__).parent / "data" / "en_lexeme_prob.json.gz"
+    with gzip.open(path, "rt", encoding="utf-8") as stream:
+        return json.load(stream)
+
+
+@cache
+def _first_names() -> frozenset[str]:
+    detector = gender_guesser.detector.Detector(case_sensitive=False)
+    return frozenset(name for name in detector.names if name.isalpha() and len(name) > 1)
+
+
+class Redactor:
+    def __init__(self, placeholders: dict[str, str], never_hidden: Iterable[str]) -> None:
+        self.placeholders = placeholders
+        self.never_hidden = sorted({item.lower() for item in never_hidden})
+        self.recognisers: list[tuple[str, object]] = [
+            ("phone", PhoneRecognizer(supported_regions=("GB",), leniency=0)),
+            ("email", _OfflineEmailRecognizer()),
+            ("url", UrlRecognizer()),
+        ]
+        for kind, patterns in PATTERN_RECOGNISERS.items():
+            recogniser = PatternRecognizer(
+                supported_entity=kind.upper(),
+                name=f"uk_{kind}",
+                patterns=[
+                    Pattern(f"{kind}_{number}", pattern, _DEFAULT_SCORE) for number, pattern in enumerate(patterns)
+                ],
+                global_regex_flags=0,
+            )
+            self.recognisers.append((kind, recogniser))
+        self.first_names = _first_names()
+        self.log_probs = _word_log_probs()
+
+    def find(self, text: str) -> list[Finding]:
+        """Every identifying detail, without overlaps, in order; the longest finding wins an overlap."""
+        found = [
+            Finding(kind, result.start, result.end)
+            for kind, recogniser in self.recognisers
+            for result in _results(recogniser, text)
+        ]
+        found += self._names(text)
+        kept_visible = self._help_services(text)
+        chosen: list[Finding] = []
+        for finding in sorted(found, key=lambda f: (-(f.end - f.start), KINDS.index(f.kind))):
+            if all(_apart(finding, other) for other in [*chosen, *kept_visible]):
+                chosen.append(finding)
+        return sorted(chosen, key=lambda f: f.start)
+
+    def redact(self, text: str) -> str:
+        for finding in reversed(self.find(text)):
+            text = text[: finding.start] + self.placeholders[finding.kind] + text[finding.end :]
+        return text
+
+    def _help_services(self, text: str) -> list[Finding]:
+        lowered = text.lower()
+        return [
+            Finding("kept", match.start(), match.end())
+            for item in self.never_hidden
+            # Not "999" inside "07700 900 999".
+            for match in regex.finditer(rf"(?<![\w.]|\d[\s-]){regex.escape(item)}(?!\w|[\s-]\d)", lowered)
+        ]
+
+    def _names(self, text: str) -> list[Finding]:
+        findings = [Finding("name", match.start(), match.end()) for match in _TITLES.finditer(text)]
+        for match in _WORD.finditer(text):
+            word = match.group()
+            lower = word.lower().replace("’", "'").removesuffix("'s")
+            if lower not in self.first_names or word == "I":
+                continue
+            before = text[: match.start()]
+            # Stop words ("so", "will") are too often just words; a name inside a link or an email is part of it.
+            if lower in STOP_WORDS or lower in CHAT_WORDS or before.endswith((".", "/", "@")):
+                continue
+            if self.log_probs.get(lower, -20.0) <= COMMON_WORD_LOG_PROB or (
+                _NAME_CUES.search(before) or (word[0].isupper() and not _SENTENCE_START.search(before))
+            ):
+                end = match.end() - (2 if word.endswith(("'s", "’s")) else 0)
+                findings.append(Finding("name", match.start(), self._with_surname(text, end)))
+        return findings
+
+    @staticmethod
+    def _with_surname(text: str, end: int) -> int:
+        """In "Jake Smith" a capitalised word straight after a first name is part of it."""
+        following = regex.match(r" ([A-Z][a-z'-]+)", text[end:])
+        if following and following.group(1).lower() not in STOP_WORDS:
+            return end + following.end()
+        return end
+
+
+@cache
+def load_redactor(content_dir: Path = PROJECT_ROOT / "content") -> Redactor:
+    with open(content_dir / "redaction.yml", encoding="utf-8") as stream:
+        words = yaml.safe_load(stream)
+    return Redactor(words["placeholders"], words["never_hidden"])

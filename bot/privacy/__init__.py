@@ -1,0 +1,1 @@
+"""What young people are told about their privacy, in their words (content/privacy.yml)."""

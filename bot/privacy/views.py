@@ -1,0 +1,51 @@
+"""The young person's privacy page, linked from the widget: GET /privacy."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from bot.settings import Settings
+from bot.templating import templates_for
+
+router = APIRouter(include_in_schema=False)
+templates = templates_for(__file__)
+DAYS_PER_YEAR = 365
+
+
+@cache
+def _words(content_dir: Path) -> dict:
+    return yaml.safe_load((content_dir / "privacy.yml").read_text(encoding="utf-8"))
+
+
+def _period(days: int, words: dict) -> str:
+    years, rest = divmod(days, DAYS_PER_YEAR)
+    if rest or not years:
+        return words["period_days"].format(count=days)
+    return words["period_one_year"] if years == 1 else words["period_years"].format(count=years)
+
+
+def page_words(settings: Settings) -> dict:
+    """The page's words with the service's real retention periods filled in."""
+    words = _words(settings.content_dir)
+    periods = {
+        "retention_days": settings.transcript_retention_days,
+        "outcome_period": _period(settings.outcome_retention_days, words),
+    }
+    return {
+        "title": words["title"],
+        "intro": words["intro"],
+        "sections": [
+            {"heading": section["heading"], "paragraphs": [text.format(**periods) for text in section["paragraphs"]]}
+            for section in words["sections"]
+        ],
+    }
+
+
+@router.get("/privacy", response_class=HTMLResponse)
+async def privacy_page(request: Request) -> HTMLResponse:
+    return templates.TemplateResponse(request, "privacy.html", page_words(request.app.state.services.settings))

@@ -1,0 +1,257 @@
+"""The risk policy (data/safeguarding/policy.yml), loaded strictly.
+
+A misspelt key or a name that resolves to nothing would otherwise switch a rule
+off in silence: the loader refuses both, naming what is wrong. Cue names must be
+in the lexicon (cues.yml), intents and responses in domain.yml, criteria in
+``vocabulary.Criterion``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from safeguarding.lexicon import DEFAULT_LEXICON_PATH, load_lexicon
+from safeguarding.vocabulary import Criterion
+
+PROJECT = Path(__file__).resolve().parent.parent
+DEFAULT_POLICY_PATH = PROJECT / "data" / "safeguarding" / "policy.yml"
+DEFAULT_DOMAIN_PATH = PROJECT / "domain.yml"
+# Not a cue: "an age of 18 or over given for someone else" (assessment.py reads it from the ages).
+ADULT_AGE = "adult_age"
+
+
+class PolicyError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class AdviceGroup:
+    when: frozenset[str]
+    say: tuple[str, ...]
+    and_next: bool
+
+
+@dataclass(frozen=True)
+class Policy:
+    intent_criteria: dict[str, str]
+    intent_labels: dict[str, str]
+    intent_confidence: float
+    criterion_context_cues: dict[str, frozenset[str]]
+    intent_evidence: dict[str, frozenset[str]]
+    intent_cancelled_by: dict[str, frozenset[str]]
+    joking_cancels: frozenset[str]
+    context_ignores_negation: frozenset[str]
+    third_party_intents: frozenset[str]
+    critical_criteria: frozenset[str]
+    question_intents: frozenset[str]
+    told_image_cues: frozenset[str]
+    offer_intents: frozenset[str]
+    adult_involvement_cues: frozenset[str]
+    grooming_signs: frozenset[str]
+    grooming_contacts: frozenset[str]
+    handoff_advice: tuple[AdviceGroup, ...]
+    # Context cues combine into a criterion only within this many recent turns, so
+    # weak signals scattered over a long conversation do not add up.
+    context_window_turns: int
+    # What the helpline worker reads when the risk model found a criterion.
+    criterion_labels: dict[str, str]
+    combinations_need_model_support: frozenset[str]
+    weak_context_cues: frozenset[str]
+    model_needs_context: dict[str, frozenset[str]]
+    model_support_ratio: float
+
+
+def advice_for(groups: Sequence[AdviceGroup], causes: Sequence[str]) -> list[str]:
+    """The responses to give with a handoff caused by these cues, intents and criteria."""
+    matching = [group for group in groups if group.when & set(causes)]
+    chosen = matching[:1]
+    if chosen and chosen[0].and_next and len(matching) > 1:
+        chosen.append(matching[1])
+    return [response for group in chosen for response in group.say]
+
+
+@dataclass(frozen=True)
+class Names:
+    """What a name in the policy may refer to."""
+
+    cues: frozenset[str]
+    intents: frozenset[str]
+    responses: frozenset[str]
+    criteria: frozenset[str]
+
+
+class _Reader:
+    """Reads policy.yml's mapping, collecting every problem before refusing it."""
+
+    def __init__(self, names: Names) -> None:
+        self.names = names
+        self.problems: list[str] = []
+
+    def mapping(self, data: Any, where: str, required: Iterable[str], optional: Iterable[str] = ()) -> dict:
+        if not isinstance(data, Mapping):
+            self.problems.append(f"{where}: expected a mapping")
+            return {}
+        required, allowed = set(required), set(required) | set(optional)
+        for key in sorted(set(data) - allowed):
+            self.problems.append(f"{where}: unknown key {key!r}")
+        for key in sorted(required - set(data)):
+            self.problems.append(f"{where}: missing key {key!r}")
+        return dict(data)
+
+    def keyed(self, data: Any, where: str, kind: str) -> dict:
+        """A mapping whose keys are names of one kind (intents, criteria)."""
+        if not isinstance(data, Mapping):
+            self.problems.append(f"{where}: expected a mapping")
+            return {}
+        self.names_of(list(data), [kind], where)
+        return dict(data)
+
+    def names_of(self, values: Any, kinds: Iterable[str], where: str) -> frozenset[str]:
+        if not isinstance(values, list):
+            self.problems.append(f"{where}: expected a list")
+            return frozenset()
+        known = frozenset().union(*(getattr(self.names, kind) for kind in kinds))
+        for value in values:
+            if value not in known:
+                self.problems.append(f"{where}: {value!r} is not one of the known {' or '.join(kinds)}")
+        return frozenset(values)
+
+    def cues(self, values: Any, where: str) -> frozenset[str]:
+        return self.names_of(values, ["cues"], where)
+
+    def criteria(self, values: Any, where: str) -> frozenset[str]:
+        return self.names_of(values, ["criteria"], where)
+
+    def intents(self, values: Any, where: str) -> frozenset[str]:
+        return self.names_of(values, ["intents"], where)
+
+    def number(self, value: Any, where: str, kind: type) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
+            self.problems.append(f"{where}: expected a number")
+            return kind(0)
+        return kind(value)
+
+    def text(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            self.problems.append(f"{where}: expected text")
+        return str(value)
+
+
+_POLICY_KEYS = (
+    "intent_criteria",
+    "intent_confidence",
+    "intent_cancelled_by",
+    "joking_cancels",
+    "context_ignores_negation",
+    "criterion_context_cues",
+    "third_party_intents",
+    "critical_criteria",
+    "told_image_cues",
+    "question_intents",
+    "offer_intents",
+    "context_window_turns",
+    "combinations_need_model_support",
+    "weak_context_cues",
+    "model_support_ratio",
+    "model_needs_context",
+    "criterion_labels",
+    "adult_involvement_cues",
+    "grooming_signs",
+    "grooming_contacts",
+    "handoff_advice",
+)
+
+
+def known_names(domain_path: Path, lexicon_path: Path) -> Names:
+    with open(domain_path, encoding="utf-8") as stream:
+        domain = yaml.safe_load(stream)
+    return Names(
+        cues=frozenset(load_lexicon(lexicon_path).cues) | {ADULT_AGE},
+        intents=frozenset(domain.get("intents") or ()),
+        responses=frozenset(domain.get("responses") or ()),
+        criteria=frozenset(criterion.value for criterion in Criterion),
+    )
+
+
+def parse_policy(data: Any, names: Names) -> Policy:
+    read = _Reader(names)
+    data = read.mapping(data, "policy.yml", _POLICY_KEYS)
+
+    intent_entries = {}
+    for intent, entry in read.keyed(data.get("intent_criteria", {}), "intent_criteria", "intents").items():
+        where = f"intent_criteria.{intent}"
+        entry = read.mapping(entry, where, ["criterion", "label", "evidence"])
+        intent_entries[intent] = (
+            next(iter(read.criteria([entry.get("criterion")], f"{where}.criterion")), ""),
+            read.text(entry.get("label"), f"{where}.label"),
+            read.cues(entry.get("evidence", []), f"{where}.evidence"),
+        )
+
+    def cue_lists(key: str, name_kind: str) -> dict[str, frozenset[str]]:
+        found = {}
+        for name, cues in read.keyed(data.get(key, {}), key, name_kind).items():
+            found[name] = read.cues(cues, f"{key}.{name}")
+        return found
+
+    advice = []
+    for number, group in enumerate(data.get("handoff_advice") or [], start=1):
+        where = f"handoff_advice[{number}]"
+        group = read.mapping(group, where, ["when", "say"], ["and_next"])
+        say = group.get("say", [])
+        read.names_of(say, ["responses"], f"{where}.say")
+        advice.append(
+            AdviceGroup(
+                read.names_of(group.get("when", []), ["cues", "intents", "criteria"], f"{where}.when"),
+                tuple(say) if isinstance(say, list) else (),
+                bool(group.get("and_next", False)),
+            )
+        )
+    labels = read.keyed(data.get("criterion_labels", {}), "criterion_labels", "criteria")
+
+    policy = Policy(
+        intent_criteria={intent: criterion for intent, (criterion, _, _) in intent_entries.items()},
+        intent_labels={intent: label for intent, (_, label, _) in intent_entries.items()},
+        intent_evidence={intent: evidence for intent, (_, _, evidence) in intent_entries.items()},
+        intent_confidence=read.number(data.get("intent_confidence"), "intent_confidence", float),
+        criterion_context_cues=cue_lists("criterion_context_cues", "criteria"),
+        intent_cancelled_by=cue_lists("intent_cancelled_by", "intents"),
+        joking_cancels=read.cues(data.get("joking_cancels"), "joking_cancels"),
+        context_ignores_negation=read.cues(data.get("context_ignores_negation"), "context_ignores_negation"),
+        third_party_intents=read.intents(data.get("third_party_intents"), "third_party_intents"),
+        critical_criteria=read.criteria(data.get("critical_criteria"), "critical_criteria"),
+        question_intents=read.intents(data.get("question_intents"), "question_intents"),
+        told_image_cues=read.cues(data.get("told_image_cues"), "told_image_cues"),
+        offer_intents=read.intents(data.get("offer_intents"), "offer_intents"),
+        adult_involvement_cues=read.cues(data.get("adult_involvement_cues"), "adult_involvement_cues"),
+        grooming_signs=read.cues(data.get("grooming_signs"), "grooming_signs"),
+        grooming_contacts=read.cues(data.get("grooming_contacts"), "grooming_contacts"),
+        handoff_advice=tuple(advice),
+        context_window_turns=read.number(data.get("context_window_turns"), "context_window_turns", int),
+        criterion_labels={str(name): read.text(label, f"criterion_labels.{name}") for name, label in labels.items()},
+        combinations_need_model_support=read.criteria(
+            data.get("combinations_need_model_support"), "combinations_need_model_support"
+        ),
+        weak_context_cues=read.cues(data.get("weak_context_cues"), "weak_context_cues"),
+        model_needs_context=cue_lists("model_needs_context", "criteria"),
+        model_support_ratio=read.number(data.get("model_support_ratio"), "model_support_ratio", float),
+    )
+    if read.problems:
+        raise PolicyError("policy.yml is not valid:\n  " + "\n  ".join(read.problems))
+    return policy
+
+
+@cache
+def load_policy(
+    path: Path = DEFAULT_POLICY_PATH,
+    domain_path: Path = DEFAULT_DOMAIN_PATH,
+    lexicon_path: Path = DEFAULT_LEXICON_PATH,
+) -> Policy:
+    with open(path, encoding="utf-8") as stream:
+        data = yaml.safe_load(stream)
+    return parse_policy(data, known_names(domain_path, lexicon_path))

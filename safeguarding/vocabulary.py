@@ -1,0 +1,51 @@
+"""The words the assessment, the action server and the app share: one owner for each.
+
+Values are plain strings on the wire (Rasa slots, JSON, database columns); these
+enums are what the code compares them with. ``str`` mixed in, rather than
+``StrEnum``, because the Rasa environment is Python 3.10.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class _Word(str, Enum):
+    def __str__(self) -> str:
+        # The value in f-strings and logs on every Python, not "Criterion.coercion".
+        return self.value
+
+
+class Criterion(_Word):
+    """The SAFEGUARDING.md criteria for a handoff ("When the bot must hand over to a human")."""
+
+    ADULT_INVOLVED = "adult_involved"
+    COERCION = "coercion"
+    GROOMING = "grooming"
+    UNDER_13 = "under_13"
+    IMMEDIATE_RISK = "immediate_risk"
+    # Criterion 6: any of the above, told about a friend or sibling.
+    SOMEONE_ELSE = "someone_else"
+
+
+class Action(_Word):
+    """What the assessment decides for the conversation so far."""
+
+    NONE = "none"
+    OFFER = "offer"
+    HANDOFF = "handoff"
+
+
+class Level(_Word):
+    """Triage of an automatic handoff (SAFEGUARDING.md, Triage)."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+
+
+class Source(_Word):
+    """What found a piece of evidence."""
+
+    LEXICON = "lexicon"
+    INTENT = "intent"
+    RISK_MODEL = "risk_model"

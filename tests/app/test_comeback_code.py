@@ -1,0 +1,101 @@
+"""The optional come-back code: it opens the same conversation again, once, for a limited time.
+
+Against the real app and a real, migrated database (SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from bot.app import create_app
+from bot.conversation.models import ComebackCode
+from bot.database import session_factory, utcnow
+from tests.app.conftest import make_settings
+
+GUESSES_ALLOWED = 3
+
+
+@pytest.fixture
+def client(database_url: str) -> Iterator[TestClient]:
+    settings = make_settings(database_url, comeback_failures_per_window=GUESSES_ALLOWED)
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def start(client: TestClient) -> tuple[str, dict[str, str]]:
+    started = client.post("/api/conversations").json()
+    return started["conversation_id"], {"Authorization": f"Bearer {started['token']}"}
+
+
+def code_for(client: TestClient, conversation_id: str, headers: dict[str, str]) -> dict:
+    created = client.post(f"/api/conversations/{conversation_id}/comeback-code", headers=headers)
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+def events(client: TestClient, conversation_id: str, headers: dict[str, str]):
+    return client.get(f"/api/conversations/{conversation_id}/events", headers=headers)
+
+
+def test_a_code_opens_the_same_chat_once_with_a_new_key(client: TestClient) -> None:
+    conversation_id, old_headers = start(client)
+    created = code_for(client, conversation_id, old_headers)
+    assert "come-back code" in created["messages"][0] and "keep it private" in created["messages"][1]
+
+    # Typed as a young person might: lower case, a space instead of the dash.
+    opened = client.post("/api/conversations/comeback", json={"code": created["code"].lower().replace("-", " ")})
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["conversation_id"] == conversation_id
+    new_headers = {"Authorization": f"Bearer {opened.json()['token']}"}
+    assert [e["type"] for e in events(client, conversation_id, new_headers).json()["events"]][:1] == ["bot_message"]
+    # The tab that was closed (or a copy of its key) no longer opens it, and the code is used up.
+    assert events(client, conversation_id, old_headers).status_code == 403
+    again = client.post("/api/conversations/comeback", json={"code": created["code"]})
+    assert again.status_code == 404 and "doesn't work" in again.json()["message"]
+
+
+def test_only_the_chat_itself_can_ask_for_a_code(client: TestClient) -> None:
+    conversation_id, _ = start(client)
+    assert client.post(f"/api/conversations/{conversation_id}/comeback-code").status_code == 401
+    wrong = {"Authorization": "Bearer not-the-token"}
+    assert client.post(f"/api/conversations/{conversation_id}/comeback-code", headers=wrong).status_code == 403
+
+
+def test_a_code_stops_working_when_it_runs_out(client: TestClient, database_url: str) -> None:
+    conversation_id, headers = start(client)
+    code = code_for(client, conversation_id, headers)["code"]
+    with session_factory(database_url).begin() as session:
+        session.execute(
+            update(ComebackCode)
+            .where(ComebackCode.conversation_id == conversation_id)
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
+    assert client.post("/api/conversations/comeback", json={"code": code}).status_code == 404
+
+
+@pytest.mark.parametrize("how", ["cancel the code", "delete the chat", "ask for a new code"])
+def test_a_code_can_be_revoked(client: TestClient, how: str) -> None:
+    conversation_id, headers = start(client)
+    code = code_for(client, conversation_id, headers)["code"]
+    if how == "cancel the code":
+        assert client.delete(f"/api/conversations/{conversation_id}/comeback-code", headers=headers).status_code == 204
+    elif how == "delete the chat":
+        assert client.delete(f"/api/conversations/{conversation_id}", headers=headers).status_code == 204
+    else:
+        code_for(client, conversation_id, headers)
+    assert client.post("/api/conversations/comeback", json={"code": code}).status_code == 404
+
+
+def test_guessing_is_slowed_down_for_everyone(client: TestClient) -> None:
+    conversation_id, headers = start(client)
+    code = code_for(client, conversation_id, headers)["code"]
+    for _ in range(GUESSES_ALLOWED):
+        assert client.post("/api/conversations/comeback", json={"code": "AAAAA-AAAAA"}).status_code == 404
+    refused = client.post("/api/conversations/comeback", json={"code": code})
+    assert refused.status_code == 429
+    assert "0800 1111" in refused.json()["message"] and "999" in refused.json()["message"]

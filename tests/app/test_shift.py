@@ -1,0 +1,70 @@
+"""The shift view: queue health, "take the next most urgent", and a paged queue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.app import create_app
+from bot.conversation import service as conversations
+from bot.database import session_factory, session_scope
+from bot.handoff import service as cases
+from bot.handoff.models import CaseLevel
+from tests.app.conftest import make_settings
+from tests.app.console_helpers import Worker
+
+
+def queue_cases(database_url: str, levels: list[CaseLevel]) -> list[int]:
+    with session_scope(session_factory(database_url)) as session:
+        made = []
+        for level in levels:
+            conversation, _ = conversations.create(session=session)
+            made.append(
+                cases.create(
+                    conversation.id,
+                    level=level,
+                    criteria=["coercion"],
+                    evidence=[],
+                    detected_by="dialogue",
+                    age_band="13_15",
+                    nation=None,
+                    opened_at_seq=0,
+                    session=session,
+                ).id
+            )
+        return made
+
+
+@pytest.fixture
+def worker(database_url) -> Iterator[Worker]:
+    app = create_app(make_settings(database_url))
+    with TestClient(app):
+        person = Worker(app, database_url, "asha")
+        person.sign_in()
+        person.go_on_shift()
+        yield person
+
+
+def test_queue_health_counts_levels_waits_and_cases_per_worker(worker, database_url) -> None:
+    queue_cases(database_url, [CaseLevel.HIGH, CaseLevel.CRITICAL, CaseLevel.HIGH, CaseLevel.OFFERED])
+    health = worker.state()["health"]
+    assert health["waiting"] == {"critical": 1, "high": 2, "offered": 1} and health["total_waiting"] == 4
+    assert health["longest_wait_seconds"] >= 0
+    assert health["cases_per_worker"] == [{"worker": "asha", "cases": 0}]
+
+
+def test_take_the_next_most_urgent_takes_critical_first_then_the_longest_waiting(worker, database_url) -> None:
+    first_high, critical, _ = queue_cases(database_url, [CaseLevel.HIGH, CaseLevel.CRITICAL, CaseLevel.HIGH])
+    assert worker.api("POST", "/console/api/next").json()["id"] == critical
+    assert worker.api("POST", "/console/api/next").json()["id"] == first_high
+    assert worker.state()["health"]["cases_per_worker"] == [{"worker": "asha", "cases": 2}]
+
+
+def test_a_long_queue_is_paged_by_fifty(worker, database_url) -> None:
+    made = queue_cases(database_url, [CaseLevel.HIGH] * 120)
+    first = worker.state()
+    assert (len(first["queue"]), first["page"], first["pages"]) == (50, 0, 3)
+    last = worker.api("GET", "/console/api/state?page=9").json()
+    assert last["page"] == 2 and [item["id"] for item in last["queue"]] == made[100:]
