@@ -33,14 +33,15 @@ from bot.dialogue.safety_net import SafetyNet
 from bot.handoff import flows as handoff
 from bot.notify import conversation_channel
 from bot.services import Services
-from safeguarding.assessment import HANDOFF, Decision
+from safeguarding.assessment import Decision
+from safeguarding.vocabulary import Action, Level
 
 logger = logging.getLogger(__name__)
 
 # Between attempts at a failing turn: long enough for a locked SQLite database to free up.
 RETRY_PAUSE_SECONDS = 0.5
 # What a case says when nothing could read the message: a person must look.
-UNREAD_MESSAGE = Decision(HANDOFF, "high", ("unread_message",))
+UNREAD_MESSAGE = Decision(Action.HANDOFF, Level.HIGH, ("unread_message",))
 
 
 def as_typed_text(text: str) -> str:
