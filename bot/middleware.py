@@ -15,7 +15,7 @@ CONTENT_SECURITY_POLICY = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 # Static files that may be cached; everything else (the API, transcripts, the console) may not.
-CACHEABLE_PREFIXES = ("/widget.js", "/console/static/", "/moderation/static/")
+CACHEABLE_PREFIXES = ("/widget.js", "/widget/frame.js", "/widget/frame.css", "/console/static/", "/moderation/static/")
 # The interactive API docs load Swagger UI with an inline script; they are served only when enabled.
 DOCS_PREFIXES = ("/docs", "/redoc")
 HSTS = "max-age=31536000; includeSubDomains"
@@ -37,7 +37,8 @@ class SecurityHeaders:
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "no-referrer"
                 if not path.startswith(DOCS_PREFIXES):
-                    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+                    # A page with its own policy keeps it: the widget's frame lists who may embed it.
+                    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
                 if not path.startswith(CACHEABLE_PREFIXES):
                     headers["Cache-Control"] = "no-store"
                 if scope.get("scheme") == "https":

@@ -235,6 +235,19 @@ def test_a_website_not_on_the_list_cannot_frame_the_chat(page: Page, service, un
     assert blocked, "Chromium reports the frame-ancestors refusal"
 
 
+def test_while_the_chat_cannot_load_the_launcher_gives_childline_and_keeps_trying(page: Page, service) -> None:
+    unreachable = re.compile(r".*/widget/frame\?.*")
+    page.route(unreachable, lambda route: route.abort("connectionrefused"))
+    page.goto(service.embedding_site_url)
+    launcher(page).get_by_role("button", name="Chat with us").click()
+    expect(launcher(page).get_by_role("alert")).to_contain_text("We can't connect right now")
+    expect(launcher(page).get_by_role("link", name=re.compile("0800 1111"))).to_be_visible()
+    page.unroute(unreachable)
+    expect(chat(page).locator(BOT_LINE).first).to_contain_text("chatbot", timeout=15000)
+    expect(chat(page).get_by_label("Type your message")).to_be_focused()
+    expect(launcher(page).get_by_role("alert")).to_be_hidden()
+
+
 def test_focus_moves_into_the_chat_and_back_to_the_launcher(page: Page, service) -> None:
     page.goto(service.embedding_site_url)
     open_button = launcher(page).get_by_role("button", name="Chat with us")

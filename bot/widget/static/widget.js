@@ -26,6 +26,8 @@
     .every((origin) => origin === service || SETUP.embed_origins.includes(origin));
   // How long Esc on the host page waits for the frame to confirm it has wiped the chat.
   const EXIT_WAIT_MS = 400;
+  // How often the chat's frame is loaded again while the service cannot be reached.
+  const FRAME_RETRY_MS = 5000;
 
   function webAddress(value) {
     try { return /^https?:$/.test(new URL(value).protocol) ? value : null; } catch (error) { return null; }
@@ -54,28 +56,43 @@
   @media (max-width: 30em), (max-height: 30em) {
     iframe { inset: 0; width: 100%; height: 100%; border: 0; border-radius: 0; }
   }
-  .unavailable { position: fixed; right: 1rem; bottom: 4.5rem; z-index: 2147483001; max-width: min(22rem, calc(100vw - 2rem));
+  .notice { position: fixed; right: 1rem; bottom: 4.5rem; z-index: 2147483001; max-width: min(22rem, calc(100vw - 2rem));
                  margin: 0; padding: .75rem 1rem; background: #ffffff; color: #1b1b1b; border: 1px solid #6b6b6b;
                  border-radius: 12px; font-size: 1rem; line-height: 1.45; }
-  .unavailable[hidden] { display: none; }
-  .unavailable a { color: #3a1f6b; }
+  .notice[hidden] { display: none; }
+  .notice a { color: #3a1f6b; }
 </style>
 <div class="launch">
   <button class="btn exit" type="button"></button>
   <button class="btn open" type="button" aria-expanded="false"></button>
 </div>
-<p class="unavailable" id="unavailable" role="alert" tabindex="-1" hidden></p>`;
+<p class="notice" id="youthchat-notice" role="alert" tabindex="-1" hidden></p>`;
   const $ = (selector) => root.querySelector(selector);
   host.style.setProperty("--brand", data.colour || SETUP.defaults.colour);
   host.style.setProperty("--on-brand", data.textColour || SETUP.defaults.text_colour);
   const openButton = $(".open");
   const exitButton = $(".exit");
+  const notice = $(".notice");
   openButton.textContent = WORDS.launcher;
   exitButton.textContent = WORDS.quick_exit;
+
+  // A message with Childline's number, for when the chat cannot be shown.
+  function showNotice(text) {
+    notice.hidden = !text;
+    openButton.setAttribute("aria-expanded", String(Boolean(text)));
+    if (!text) return;
+    const call = document.createElement("a");
+    call.href = "tel:08001111";
+    call.textContent = WORDS.helplines;
+    notice.replaceChildren(text, " ", call);
+    notice.focus();
+  }
 
   // --- the chat's frame ---
   let frame = null;
   let frameReady = false;
+  let wantOpen = false;
+  let retrying = null;
   let exitConfirmed = null;
 
   function tellFrame(type) {
@@ -92,35 +109,34 @@
       host: location.origin, name: title, nation: data.nation || "", colour: data.colour || "",
       text_colour: data.textColour || "", exit_url: exitUrl,
     };
-    frame.src = `${service}/widget/frame?${new URLSearchParams(options)}`;
+    const frameUrl = `${service}/widget/frame?${new URLSearchParams(options)}`;
+    frame.src = frameUrl;
     openButton.setAttribute("aria-controls", frame.id);
     root.append(frame);
+    // Until the frame says it is ready, the service may be out of reach: keep loading it again.
+    retrying = setInterval(() => { if (!frameReady) frame.src = frameUrl; }, FRAME_RETRY_MS);
 
     window.addEventListener("message", (event) => {
       if (event.source !== frame.contentWindow || event.origin !== service) return;
       const type = event.data && event.data.youthchat;
-      if (type === "ready") { frameReady = true; if (event.data.resume) setOpen(true); }
-      else if (type === "closed") setOpen(false);
+      if (type === "ready") {
+        frameReady = true;
+        clearInterval(retrying);
+        if (wantOpen || event.data.resume) setOpen(true);
+      } else if (type === "closed") setOpen(false);
       else if (type === "exit") leave();
       else if (type === "exited" && exitConfirmed) exitConfirmed();
     });
     openButton.addEventListener("click", () => setOpen(true));
   } else {
-    const message = $(".unavailable");
-    message.textContent = WORDS.unavailable;
-    const call = document.createElement("a");
-    call.href = "tel:08001111";
-    call.textContent = WORDS.helplines;
-    message.append(" ", call);
-    openButton.setAttribute("aria-controls", message.id);
-    openButton.addEventListener("click", () => {
-      message.hidden = false;
-      openButton.setAttribute("aria-expanded", "true");
-      message.focus();
-    });
+    openButton.setAttribute("aria-controls", notice.id);
+    openButton.addEventListener("click", () => showNotice(WORDS.unavailable));
   }
 
   function setOpen(open) {
+    wantOpen = open;
+    if (open && !frameReady) { showNotice(WORDS.offline); return; }
+    showNotice("");
     frame.hidden = !open;
     openButton.hidden = open;
     openButton.setAttribute("aria-expanded", String(open));
