@@ -59,7 +59,9 @@ class Settings:
     # conversation on messages; per client on staff sign-in attempts. A school or a mobile
     # network puts many young people behind one address, hence the generous defaults.
     limit_client_requests: str = field(default_factory=lambda: _env("BOT_LIMIT_CLIENT_REQUESTS", "1200/minute"))
-    limit_client_conversations: str = field(default_factory=lambda: _env("BOT_LIMIT_CLIENT_CONVERSATIONS", "60/minute"))
+    limit_client_conversations: str = field(
+        default_factory=lambda: _env("BOT_LIMIT_CLIENT_CONVERSATIONS", "120/minute")
+    )
     limit_conversation_messages: str = field(
         default_factory=lambda: _env("BOT_LIMIT_CONVERSATION_MESSAGES", "30/minute")
     )
