@@ -24,6 +24,7 @@ class AuditAction(str, enum.Enum):
     CASE_CLAIMED = "case_claimed"
     CASE_RELEASED = "case_released"
     CASE_CLOSED = "case_closed"
+    CASE_REASSIGNED = "case_reassigned"
 
 
 class AuditEvent(Base):

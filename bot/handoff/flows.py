@@ -96,6 +96,34 @@ def claim_next(user_id: int, *, content: Content, session: Session) -> Case:
     raise CaseNotAvailable(None)
 
 
+def reassign(case_id: int, to_user_id: int, *, by_user_id: int, content: Content, session: Session) -> Case:
+    """A lead gives an open case to a worker; the audit log keeps who held it before."""
+    case = service.get(case_id, session=session)
+    if case is None or case.status not in service.OPEN_STATUSES:
+        raise CaseNotAvailable(case_id)
+    previous = case.claimed_by_id
+    audit.record(
+        AuditAction.CASE_REASSIGNED,
+        actor_id=by_user_id,
+        conversation_id=case.conversation_id,
+        case_id=case.id,
+        detail={"from": previous, "to": to_user_id},
+        session=session,
+    )
+    if case.status == CaseStatus.QUEUED.value:
+        return claim(case_id, to_user_id, content=content, session=session)
+    service.hand_to(case, to_user_id)
+    return case
+
+
+def open_case(case_id: int, *, session: Session) -> Case:
+    """Any open case, for a lead watching it."""
+    case = service.get(case_id, session=session)
+    if case is None or case.status not in service.OPEN_STATUSES:
+        raise CaseNotAvailable(case_id)
+    return case
+
+
 def held_case(case_id: int, user_id: int, *, session: Session) -> Case:
     """A case the worker holds; nobody sees a case they do not hold."""
     case = service.get(case_id, session=session)

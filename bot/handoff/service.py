@@ -146,6 +146,11 @@ def claim(case_id: int, user_id: int, *, session: Session) -> bool:
     return result.rowcount == 1
 
 
+def hand_to(case: Case, user_id: int) -> None:
+    """A claimed case changes hands, keeping when it was first taken."""
+    case.claimed_by_id = user_id
+
+
 def release(case: Case) -> None:
     """Back to the queue, keeping its place (created_at) and level."""
     case.status = CaseStatus.QUEUED.value

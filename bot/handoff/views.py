@@ -24,6 +24,7 @@ from bot.handoff import flows, service
 from bot.handoff.models import Case
 from bot.notify import conversation_channel, push_until_closed
 from bot.staff import service as staff
+from bot.staff.models import Role
 from bot.staff.security import CAN_TAKE_CASES, SignedIn, page_user, require_role, same_origin, signed_in
 from bot.templating import templates_for
 
@@ -31,6 +32,8 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = templates_for(__file__)
 worker = require_role(CAN_TAKE_CASES)
+# Watching any live case and reassigning it is for whoever leads the shift.
+lead = require_role({Role.ADMIN.value})
 REFRESH_SECONDS = 20.0
 # A long queue is paged, so the console stays usable with hundreds waiting.
 QUEUE_PAGE_SIZE = 50
@@ -42,6 +45,10 @@ class ShiftIn(BaseModel):
 
 class WorkerMessageIn(BaseModel):
     text: StrictStr = Field(max_length=4000)
+
+
+class ReassignIn(BaseModel):
+    worker: StrictStr = Field(max_length=64)
 
 
 class CloseIn(BaseModel):
@@ -172,6 +179,48 @@ async def case_events(
     except flows.CaseNotAvailable:
         raise _not_available(request) from None
     return {"events": events}
+
+
+def _watch(*, case_id: int, after: int, user: SignedIn, session: Session) -> list[dict[str, Any]]:
+    case = flows.open_case(case_id, session=session)
+    audit.record(
+        AuditAction.TRANSCRIPT_READ,
+        actor_id=user.user_id,
+        conversation_id=case.conversation_id,
+        case_id=case.id,
+        detail={"purpose": "watch", "after": after},
+        session=session,
+    )
+    return conversations.public_events_after(case.conversation_id, after, session=session)
+
+
+@router.get("/api/cases/{case_id}/watch")
+async def watch(
+    case_id: int, request: Request, after: int = Query(0, ge=0), user: SignedIn = Depends(lead)
+) -> dict[str, Any]:
+    """A lead reads any open case as it happens; every read is audited."""
+    try:
+        events = await request.app.state.services.db(_watch, case_id=case_id, after=after, user=user)
+    except flows.CaseNotAvailable:
+        raise _not_available(request) from None
+    return {"events": events}
+
+
+@router.post("/api/cases/{case_id}/reassign")
+async def reassign(case_id: int, body: ReassignIn, request: Request, user: SignedIn = Depends(lead)) -> dict[str, Any]:
+    services = request.app.state.services
+    target = await services.db(staff.find_user, username=body.worker.strip())
+    if target is None or target.role not in CAN_TAKE_CASES:
+        raise ApiError(422, "no_such_worker", services.console.error("no_such_worker"))
+    case = await _change_case(
+        request,
+        flows.reassign,
+        case_id=case_id,
+        to_user_id=target.id,
+        by_user_id=user.user_id,
+        content=services.content,
+    )
+    return {"reassigned": case.id, "to": target.username}
 
 
 @router.post("/api/cases/{case_id}/messages", status_code=201)

@@ -34,6 +34,8 @@ MODERATORS = {"anonymous": 401, "other_token": 401, "owner": 401, "staff": 403, 
 # A live conversation: moderators review ended ones only; an admin opens it with a reason.
 MODERATORS_ENDED_ONLY = {**MODERATORS, "moderator": 403}
 ADMINS = {"anonymous": 401, "other_token": 401, "owner": 401, "staff": 403, "moderator": 403, "admin": ALLOWED}
+# Leading the shift: for admins until a lead role exists.
+LEADS = {**ADMINS}
 SIGNED_IN = {
     "anonymous": 401,
     "other_token": 401,
@@ -105,6 +107,8 @@ TABLE: list[tuple[str, str, dict | None, dict[str, object]]] = [
     ("POST", "/console/api/cases/{case_id}/messages", {"text": "hello"}, WORKERS),
     ("POST", "/console/api/cases/{case_id}/typing", None, WORKERS),
     ("POST", "/console/api/cases/{case_id}/release", None, WORKERS),
+    ("GET", "/console/api/cases/{case_id}/watch", None, LEADS),
+    ("POST", "/console/api/cases/{case_id}/reassign", {"worker": "who-staff"}, LEADS),
     ("POST", "/console/api/cases/{case_id}/close", {"outcome": "advice_given"}, WORKERS),
     ("WS", "/console/stream", None, WORKER_STREAM),
     ("GET", "/moderation", None, MODERATOR_PAGE),

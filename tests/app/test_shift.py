@@ -6,12 +6,15 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from bot.app import create_app
+from bot.audit.models import AuditEvent
 from bot.conversation import service as conversations
 from bot.database import session_factory, session_scope
 from bot.handoff import service as cases
 from bot.handoff.models import CaseLevel
+from bot.staff.models import Role, StaffUser
 from tests.app.conftest import make_settings
 from tests.app.console_helpers import Worker
 
@@ -68,3 +71,29 @@ def test_a_long_queue_is_paged_by_fifty(worker, database_url) -> None:
     assert (len(first["queue"]), first["page"], first["pages"]) == (50, 0, 3)
     last = worker.api("GET", "/console/api/state?page=9").json()
     assert last["page"] == 2 and [item["id"] for item in last["queue"]] == made[100:]
+
+
+def test_a_lead_watches_a_live_case_audited_and_reassigns_it(worker, database_url) -> None:
+    [case_id] = queue_cases(database_url, [CaseLevel.HIGH])
+    assert worker.api("POST", f"/console/api/cases/{case_id}/claim").status_code == 200
+    app = worker.client.app
+    lead = Worker(app, database_url, "lead", Role.ADMIN)
+    lead.sign_in()
+    other = Worker(app, database_url, "ben")
+    other.sign_in()
+    assert other.api("GET", f"/console/api/cases/{case_id}/watch").status_code == 403
+    assert lead.api("GET", f"/console/api/cases/{case_id}/watch").status_code == 200
+
+    assert lead.api("POST", f"/console/api/cases/{case_id}/reassign", {"worker": "nobody"}).status_code == 422
+    moved = lead.api("POST", f"/console/api/cases/{case_id}/reassign", {"worker": "ben"})
+    assert moved.json() == {"reassigned": case_id, "to": "ben"}
+    assert [item["id"] for item in other.state()["held"]] == [case_id] and worker.state()["held"] == []
+    with session_factory(database_url)() as session:
+        events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id).order_by(AuditEvent.id)).all()
+        ids = {user.username: user.id for user in session.scalars(select(StaffUser))}
+    assert [(event.action, event.detail.get("purpose")) for event in events] == [
+        ("case_claimed", None),
+        ("transcript_read", "watch"),
+        ("case_reassigned", None),
+    ]
+    assert events[-1].detail == {"from": ids["asha"], "to": ids["ben"]}

@@ -39,7 +39,7 @@ def _refuse_changes_to_audit_events() -> None:
 
 
 def upgrade() -> None:
-    audit_events = op.create_table(
+    op.create_table(
         "audit_events",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
@@ -59,23 +59,14 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_events_actor_id"), ["actor_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_events_conversation_id"), ["conversation_id"], unique=False)
 
-    # Every transcript view recorded so far becomes an audit event.
-    views = op.get_bind().execute(
-        sa.text("SELECT viewer_id, conversation_id, purpose, at FROM transcript_views ORDER BY id")
+    # Every transcript view recorded so far becomes an audit event, copied in SQL so that
+    # each backend keeps its own timestamps as they are.
+    build_json = "json_build_object" if op.get_bind().dialect.name == "postgresql" else "json_object"
+    op.execute(
+        "INSERT INTO audit_events (at, action, actor_id, conversation_id, case_id, detail) "
+        f"SELECT at, 'transcript_read', viewer_id, conversation_id, NULL, {build_json}('purpose', purpose) "
+        "FROM transcript_views ORDER BY id"
     )
-    earlier_views = [
-            {
-                "at": at,
-                "action": "transcript_read",
-                "actor_id": viewer_id,
-                "conversation_id": conversation_id,
-                "case_id": None,
-                "detail": {"purpose": purpose},
-            }
-            for viewer_id, conversation_id, purpose, at in views
-    ]
-    if earlier_views:
-        op.bulk_insert(audit_events, earlier_views)
     _refuse_changes_to_audit_events()
 
     with op.batch_alter_table("transcript_views", schema=None) as batch_op:
