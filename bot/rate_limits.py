@@ -48,6 +48,7 @@ class RateLimits:
         self.conversation_messages = parse(settings.limit_conversation_messages)
         self.client_logins = parse(settings.limit_client_logins)
         self.new_cases = parse(settings.limit_new_cases)
+        self.comeback_failures = parse(settings.limit_comeback_failures)
         # A staff account locks, for the client that tried it only, after 5 wrong passwords in
         # 15 minutes: nobody can lock a worker out everywhere by guessing at their name.
         self.login_failures = parse("5/15 minutes")

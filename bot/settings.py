@@ -87,9 +87,10 @@ class Settings:
     cookie_secure: bool = field(default_factory=lambda: _env("BOT_COOKIE_SECURE", "1") == "1")
     # How long a come-back code opens the conversation again; short, as anyone holding it can read the chat.
     comeback_hours: int = field(default_factory=lambda: int(_env("BOT_COMEBACK_HOURS", "24")))
-    # Failed come-back attempts the whole service accepts per 10 minutes before refusing every attempt for
-    # a while: a code has about 49 bits, so guessing one at this rate would take far longer than it lives.
-    comeback_failures_per_window: int = 30
+    # Failed come-back attempts the whole service accepts before refusing every attempt for a while
+    # (the `limits` notation): a code has about 49 bits, so guessing one at this rate takes far longer
+    # than it lives.
+    limit_comeback_failures: str = field(default_factory=lambda: _env("BOT_LIMIT_COMEBACK_FAILURES", "30/10 minutes"))
     content_dir: Path = PROJECT_ROOT / "content"
     lexicon_path: Path = PROJECT_ROOT / "data" / "safeguarding" / "cues.yml"
 

@@ -106,10 +106,6 @@ def delete(*, conversation_id: str, token: str | None, content: Content, tracker
     retention.delete_conversations([conversation_id], by="young_person", tracker_url=tracker_url, session=session)
 
 
-# Failed come-back attempts are counted across the whole service over this window.
-COMEBACK_WINDOW = timedelta(minutes=10)
-
-
 def create_comeback_code(
     *, conversation_id: str, token: str | None, hours: int, content: Content, session: Session
 ) -> dict[str, Any]:
@@ -128,12 +124,6 @@ def cancel_comeback_code(*, conversation_id: str, token: str | None, content: Co
     service.revoke_comeback_code(conversation_id, session=session)
 
 
-def come_back(*, code: str, limit: int, content: Content, session: Session) -> tuple[str, str] | None:
+def come_back(*, code: str, session: Session) -> tuple[str, str] | None:
     """The conversation and a new token for a live code; None when the code does not work."""
-    if service.failed_comebacks_within(COMEBACK_WINDOW, session=session) >= limit:
-        raise ApiError(429, "too_many_attempts", content.error("too_many_attempts"))
     return service.redeem_comeback_code(code, session=session)
-
-
-def note_failed_comeback(*, session: Session) -> None:
-    service.record_failed_comeback(COMEBACK_WINDOW, session=session)

@@ -91,13 +91,3 @@ class ComebackCode(Base):
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class FailedComeback(Base):
-    """When a code that does not work was tried: the time alone (no address, no code),
-    to slow down anyone guessing codes across the whole service."""
-
-    __tablename__ = "failed_comebacks"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

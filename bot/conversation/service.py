@@ -18,7 +18,6 @@ from bot.conversation.models import (
     ConversationStatus,
     Event,
     EventType,
-    FailedComeback,
 )
 from bot.database import utcnow
 
@@ -277,19 +276,6 @@ def redeem_comeback_code(code: str, *, session: Session) -> tuple[str, str] | No
     token = secrets.token_urlsafe(32)
     conversation.token_hash = _hash_token(token)
     return conversation.id, token
-
-
-def record_failed_comeback(window: timedelta, *, session: Session) -> None:
-    """Note the time of a failed attempt, forgetting those older than the window."""
-    session.execute(delete(FailedComeback).where(FailedComeback.at < utcnow() - window))
-    session.add(FailedComeback())
-
-
-def failed_comebacks_within(window: timedelta, *, session: Session) -> int:
-    return (
-        session.scalar(select(func.count()).select_from(FailedComeback).where(FailedComeback.at >= utcnow() - window))
-        or 0
-    )
 
 
 def existing(conversation_ids: Sequence[str], *, session: Session) -> set[str]:

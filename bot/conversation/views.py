@@ -115,14 +115,13 @@ async def start_conversation(request: Request, body: ConversationIn | None = Non
 async def come_back(body: ComebackIn, request: Request) -> ConversationCreated:
     """Open a conversation again with its come-back code; the code is used up and a new token issued."""
     services = _services(request)
-    opened = await services.db(
-        flows.come_back,
-        code=body.code,
-        limit=services.settings.comeback_failures_per_window,
-        content=services.content,
-    )
+    # Counted across the whole service, not per client: guessing from many addresses is no faster.
+    guesses = (services.rate_limits.comeback_failures, "comeback-failures")
+    if await services.rate_limits.exhausted(*guesses):
+        raise ApiError(429, "too_many_attempts", services.content.error("too_many_attempts"))
+    opened = await services.db(flows.come_back, code=body.code)
     if opened is None:
-        await services.db(flows.note_failed_comeback)
+        await services.rate_limits.count(*guesses)
         raise ApiError(404, "comeback_unknown", services.content.error("comeback_unknown"))
     conversation_id, token = opened
     return ConversationCreated(conversation_id=conversation_id, token=token)

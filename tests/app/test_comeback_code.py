@@ -22,7 +22,7 @@ GUESSES_ALLOWED = 3
 
 @pytest.fixture
 def client(database_url: str) -> Iterator[TestClient]:
-    settings = make_settings(database_url, comeback_failures_per_window=GUESSES_ALLOWED)
+    settings = make_settings(database_url, limit_comeback_failures=f"{GUESSES_ALLOWED}/10 minutes")
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 

@@ -1,4 +1,4 @@
-"""come-back codes, and the times of failed attempts to use one
+"""come-back codes
 
 Revision ID: 0003_content
 Revises: 0002
@@ -30,16 +30,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("conversation_id", name=op.f("pk_comeback_codes")),
         sa.UniqueConstraint("code_hash", name=op.f("uq_comeback_codes_code_hash")),
     )
-    op.create_table(
-        "failed_comebacks",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_failed_comebacks")),
-    )
-    op.create_index(op.f("ix_failed_comebacks_at"), "failed_comebacks", ["at"], unique=False)
 
 
 def downgrade() -> None:
-    op.drop_index(op.f("ix_failed_comebacks_at"), table_name="failed_comebacks")
-    op.drop_table("failed_comebacks")
     op.drop_table("comeback_codes")
