@@ -190,3 +190,12 @@ def test_the_console_shows_queue_health_and_fits_1280_and_320_with_100_waiting(
     page.get_by_role("button", name="Take the next most urgent").click()
     expect(page.locator("#case")).to_be_visible()
     expect(page.locator("#waiting-critical")).to_have_text("33")
+
+
+def test_the_young_persons_privacy_page_is_accessible_on_a_phone(page: Page, app_only: AppOnly, artifacts) -> None:
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.goto(f"{app_only.base_url}/privacy")
+    expect(page.get_by_role("heading", name="Your privacy in this chat")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    assert axe_violations(page) == []
+    page.screenshot(path=str(artifacts / "privacy-phone.png"), full_page=True)
