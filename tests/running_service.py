@@ -73,6 +73,37 @@ class EmbeddingSite:
         self.server.server_close()
 
 
+def start_app(env: dict[str, str], port: int, timeout: float = 120) -> subprocess.Popen:
+    """One more app instance (uvicorn, no access log) on this port, once it answers /healthz."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bot.asgi:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        assert process.poll() is None, "the app stopped while starting"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "the app was not up in time"
+        time.sleep(0.3)
+
+
 @dataclass
 class RunningService:
     base_url: str

@@ -157,17 +157,22 @@ async def claim_next(request: Request, user: SignedIn = Depends(worker)) -> dict
     return summary(case, with_quotes=True)
 
 
-def _transcript(*, case_id: int, after: int, user: SignedIn, session: Session) -> list[dict[str, Any]]:
-    case = flows.held_case(case_id, user.user_id, session=session)
+def _audited_events(case: Case, *, purpose: str, after: int, user: SignedIn, session: Session) -> list[dict[str, Any]]:
+    """The case's conversation after `after`; every read is audited, whatever `after` is."""
     audit.record(
         AuditAction.TRANSCRIPT_READ,
         actor_id=user.user_id,
         conversation_id=case.conversation_id,
         case_id=case.id,
-        detail={"purpose": "case", "after": after},
+        detail={"purpose": purpose, "after": after},
         session=session,
     )
     return conversations.public_events_after(case.conversation_id, after, session=session)
+
+
+def _transcript(*, case_id: int, after: int, user: SignedIn, session: Session) -> list[dict[str, Any]]:
+    case = flows.held_case(case_id, user.user_id, session=session)
+    return _audited_events(case, purpose="case", after=after, user=user, session=session)
 
 
 @router.get("/api/cases/{case_id}/events")
@@ -183,15 +188,7 @@ async def case_events(
 
 def _watch(*, case_id: int, after: int, user: SignedIn, session: Session) -> list[dict[str, Any]]:
     case = flows.open_case(case_id, session=session)
-    audit.record(
-        AuditAction.TRANSCRIPT_READ,
-        actor_id=user.user_id,
-        conversation_id=case.conversation_id,
-        case_id=case.id,
-        detail={"purpose": "watch", "after": after},
-        session=session,
-    )
-    return conversations.public_events_after(case.conversation_id, after, session=session)
+    return _audited_events(case, purpose="watch", after=after, user=user, session=session)
 
 
 @router.get("/api/cases/{case_id}/watch")

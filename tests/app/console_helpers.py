@@ -7,6 +7,8 @@ import re
 from fastapi.testclient import TestClient
 
 from bot.database import session_factory, session_scope
+from bot.handoff import service as cases
+from bot.handoff.models import CaseLevel
 from bot.staff import service as staff
 from bot.staff.models import Role
 
@@ -51,3 +53,18 @@ class Worker:
 
     def go_on_shift(self) -> None:
         assert self.api("POST", "/console/api/shift", {"on_shift": True}).status_code == 200
+
+
+def coercion_case(conversation_id: str, level: CaseLevel = CaseLevel.HIGH, opened_at_seq: int = 0, *, session):
+    """A case opened as the dialogue opens one for coercion, for tests about what happens to cases."""
+    return cases.create(
+        conversation_id,
+        level=level,
+        criteria=["coercion"],
+        evidence=[],
+        detected_by="dialogue",
+        age_band="13_15",
+        nation=None,
+        opened_at_seq=opened_at_seq,
+        session=session,
+    )

@@ -14,11 +14,10 @@ from bot.audit.models import AuditEvent
 from bot.conversation import service as conversations
 from bot.conversation.models import Conversation
 from bot.database import session_factory, session_scope, utcnow
-from bot.handoff import service as cases
-from bot.handoff.models import CaseLevel
 from bot.settings import PROJECT_ROOT
 from bot.staff import service as staff
 from bot.staff.models import StaffSession, StaffUser
+from tests.app.console_helpers import coercion_case
 
 
 def cli(database_url: str, *args: str) -> subprocess.CompletedProcess:
@@ -48,17 +47,7 @@ def test_purge_deletes_idle_conversations_but_keeps_open_cases(database_url: str
         in_case, _ = conversations.create(session=session)
         recent, _ = conversations.create(session=session)
         idle.last_activity_at = in_case.last_activity_at = long_ago
-        cases.create(
-            in_case.id,
-            level=CaseLevel.HIGH,
-            criteria=["coercion"],
-            evidence=[],
-            detected_by="dialogue",
-            age_band="13_15",
-            nation=None,
-            opened_at_seq=0,
-            session=session,
-        )
+        coercion_case(in_case.id, session=session)
         ids = {"idle": idle.id, "in_case": in_case.id, "recent": recent.id}
     result = cli(database_url, "purge")
     assert result.returncode == 0 and "Deleted 1" in result.stdout

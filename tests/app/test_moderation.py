@@ -18,11 +18,9 @@ from bot.audit.models import AuditAction, AuditEvent
 from bot.conversation import service as conversations
 from bot.conversation.models import EventType
 from bot.database import session_factory, session_scope, utcnow
-from bot.handoff import service as cases
-from bot.handoff.models import CaseLevel
 from bot.staff.models import Role
 from tests.app.conftest import make_settings
-from tests.app.console_helpers import Worker
+from tests.app.console_helpers import Worker, coercion_case
 
 IDENTIFYING = "im Jake Smith, text me on 07911 123456 or add me on snap jake_2010. i go to Oakfield Academy"
 
@@ -42,17 +40,7 @@ def conversation_with(database_url: str, text_said: str, *, quiet_for: timedelta
             conversation.id, EventType.BOT_MESSAGE, {"text": "Call Childline on 0800 1111."}, session=session
         )
         if open_case:
-            cases.create(
-                conversation.id,
-                level=CaseLevel.HIGH,
-                criteria=["coercion"],
-                evidence=[],
-                detected_by="dialogue",
-                age_band="13_15",
-                nation=None,
-                opened_at_seq=1,
-                session=session,
-            )
+            coercion_case(conversation.id, opened_at_seq=1, session=session)
         conversation.last_activity_at = utcnow() - quiet_for
         return conversation.id
 

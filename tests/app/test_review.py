@@ -17,14 +17,13 @@ from bot.conversation import service as conversations
 from bot.conversation.models import EventType
 from bot.database import session_factory, session_scope, utcnow
 from bot.handoff import service as cases
-from bot.handoff.models import CaseLevel
 from bot.moderation import corrections
 from bot.moderation.redaction import load_redactor
 from bot.moderation.service import known_intents
 from bot.settings import PROJECT_ROOT
 from bot.staff.models import Role
 from tests.app.conftest import make_settings
-from tests.app.console_helpers import Worker
+from tests.app.console_helpers import Worker, coercion_case
 from tests.app.rasa_tracker import RASA_PYTHON, rasa_saves_trackers
 
 SAID = ["hi is this private", "he says he'll post my pics unless i pay. his snap is darkboy_99", "thanks"]
@@ -39,17 +38,7 @@ def reviewing(sqlite_url, tmp_path) -> Iterator[tuple[Worker, str, str]]:
         conversation, _ = conversations.create(session=session)
         for text in SAID:
             conversations.append_event(conversation.id, EventType.USER_MESSAGE, {"text": text}, session=session)
-        case = cases.create(
-            conversation.id,
-            level=CaseLevel.HIGH,
-            criteria=["coercion"],
-            evidence=[],
-            detected_by="dialogue",
-            age_band="13_15",
-            nation=None,
-            opened_at_seq=2,
-            session=session,
-        )
+        case = coercion_case(conversation.id, opened_at_seq=2, session=session)
         cases.close(case, outcome="referred_ceop", note=None, closed_at_seq=3)
         conversation.last_activity_at = utcnow() - timedelta(days=1)
         conversation_id = conversation.id

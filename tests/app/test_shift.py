@@ -12,11 +12,10 @@ from bot.app import create_app
 from bot.audit.models import AuditEvent
 from bot.conversation import service as conversations
 from bot.database import session_factory, session_scope
-from bot.handoff import service as cases
 from bot.handoff.models import CaseLevel
 from bot.staff.models import Role, StaffUser
 from tests.app.conftest import make_settings
-from tests.app.console_helpers import Worker
+from tests.app.console_helpers import Worker, coercion_case
 
 
 def queue_cases(database_url: str, levels: list[CaseLevel]) -> list[int]:
@@ -24,19 +23,7 @@ def queue_cases(database_url: str, levels: list[CaseLevel]) -> list[int]:
         made = []
         for level in levels:
             conversation, _ = conversations.create(session=session)
-            made.append(
-                cases.create(
-                    conversation.id,
-                    level=level,
-                    criteria=["coercion"],
-                    evidence=[],
-                    detected_by="dialogue",
-                    age_band="13_15",
-                    nation=None,
-                    opened_at_seq=0,
-                    session=session,
-                ).id
-            )
+            made.append(coercion_case(conversation.id, level=level, session=session).id)
         return made
 
 

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -26,10 +23,10 @@ from bot.database import session_factory, session_scope, upgrade_database, utcno
 from bot.handoff import service as cases
 from bot.handoff.models import CaseLevel
 from bot.staff.models import Role
-from tests.app.console_helpers import create_account
+from tests.app.console_helpers import coercion_case, create_account
 from tests.app.rasa_tracker import rasa_saves_trackers
 from tests.browser.conftest import axe_violations
-from tests.running_service import PROJECT, free_port
+from tests.running_service import free_port, start_app
 
 SAID = "my snap is jake_22 and he says hell post my pics unless i pay. im Jake from Oakfield Academy"
 
@@ -53,17 +50,7 @@ def app_only(tmp_path_factory) -> Iterator[AppOnly]:
         conversations.append_event(
             conversation.id, EventType.BOT_MESSAGE, {"text": "You can call Childline on 0800 1111."}, session=session
         )
-        case = cases.create(
-            conversation.id,
-            level=CaseLevel.HIGH,
-            criteria=["coercion"],
-            evidence=[],
-            detected_by="dialogue",
-            age_band="13_15",
-            nation=None,
-            opened_at_seq=1,
-            session=session,
-        )
+        case = coercion_case(conversation.id, opened_at_seq=1, session=session)
         case.claimed_at = case.created_at + timedelta(minutes=3)
         cases.close(case, outcome="referred_ceop", note=None, closed_at_seq=2)
         conversation.last_activity_at = utcnow() - timedelta(hours=3)
@@ -78,34 +65,8 @@ def app_only(tmp_path_factory) -> Iterator[AppOnly]:
         "BOT_ACTIONS_URL": "http://127.0.0.1:9",
         "BOT_COOKIE_SECURE": "0",
     }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bot.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = start_app(env, port)
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        assert process.poll() is None, "the app stopped while starting"
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "the app was not up in time"
-        time.sleep(0.5)
     yield AppOnly(base_url, database_url, conversation_id)
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=30)

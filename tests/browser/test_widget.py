@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import re
 import signal
-import subprocess
-import sys
 import time
 
 import httpx
@@ -18,7 +16,7 @@ import pytest
 from playwright.sync_api import Frame, FrameLocator, Locator, Page, expect
 
 from tests.browser.conftest import EXIT_URL, axe_violations
-from tests.running_service import PROJECT, free_port
+from tests.running_service import free_port, start_app
 
 BOT_LINE = "li.bot_message"
 FRAME = "#youthchat-chat"
@@ -321,41 +319,12 @@ def test_no_accessibility_violations_and_screenshots(axe_page: Page, service, ar
     page.screenshot(path=str(artifacts / "widget-embedded-320px.png"))
 
 
-def _start_app(env: dict[str, str], port: int) -> subprocess.Popen:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bot.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "the app did not start"
-        time.sleep(0.3)
-
-
 @pytest.mark.parametrize("transport", ["websocket", "long-polling"])
 def test_reconnects_after_the_app_restarts_without_losing_or_repeating_messages(page: Page, service, transport) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(service.app_env)
-    app = _start_app(env, port)
+    app = start_app(env, port)
     try:
         if transport == "long-polling":
             page.add_init_script("window.WebSocket = function () { throw new Error('blocked'); };")
@@ -368,7 +337,7 @@ def test_reconnects_after_the_app_restarts_without_losing_or_repeating_messages(
         app.wait(timeout=30)
         say(page, "are you a real person")
         expect(chat(page).get_by_role("alert")).not_to_be_empty()
-        app = _start_app(env, port)
+        app = start_app(env, port)
 
         expect(chat(page).locator(BOT_LINE).filter(has_text="chatbot, not a person")).to_have_count(1, timeout=30000)
         say(page, "goodbye")
