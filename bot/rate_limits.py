@@ -49,6 +49,8 @@ class RateLimits:
         self.client_logins = parse(settings.limit_client_logins)
         self.new_cases = parse(settings.limit_new_cases)
         self.comeback_failures = parse(settings.limit_comeback_failures)
+        # One flood alert a minute is enough for the workers to notice; more would drown the console.
+        self.flood_alerts = parse("1/minute")
         # A staff account locks, for the client that tried it only, after 5 wrong passwords in
         # 15 minutes: nobody can lock a worker out everywhere by guessing at their name.
         self.login_failures = parse("5/15 minutes")
@@ -96,10 +98,11 @@ class RateLimits:
             logger.warning("rate limit storage unavailable: %s", type(error).__name__)
 
     async def case_flood(self) -> bool:
-        """Count one new case; True when more cases opened in the window than the cap (an alert,
-        never a reason to drop a case)."""
+        """Count one new case; True when more cases opened in the window than the cap and no alert
+        was raised in the last minute (an alert, never a reason to drop a case)."""
         try:
-            return not await self._limiter.hit(self.new_cases, "cases")
+            over_cap = not await self._limiter.hit(self.new_cases, "cases")
+            return over_cap and await self._limiter.hit(self.flood_alerts, "flood-alerts")
         except Exception as error:
             logger.warning("rate limit storage unavailable, cases not counted: %s", type(error).__name__)
             return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from datetime import timedelta
@@ -11,6 +12,7 @@ from sqlalchemy import select, update
 
 from bot.app import create_app
 from bot.database import session_factory, utcnow
+from bot.rate_limits import RateLimits
 from bot.staff.models import StaffSession
 from tests.app.conftest import Chat, make_settings
 from tests.app.console_helpers import Worker, create_account
@@ -167,3 +169,12 @@ def test_limits_are_counted_together_by_instances_sharing_redis(sqlite_url: str)
         assert first.app.state.services.rate_limits.client_key(
             "192.0.2.1"
         ) == second.app.state.services.rate_limits.client_key("192.0.2.1")
+
+
+def test_a_flood_of_new_cases_raises_one_alert_a_minute(sqlite_url: str) -> None:
+    limits = RateLimits(make_settings(sqlite_url, limit_new_cases="2/minute"))
+
+    async def five_new_cases() -> list[bool]:
+        return [await limits.case_flood() for _ in range(5)]
+
+    assert asyncio.run(five_new_cases()) == [False, False, True, False, False]
