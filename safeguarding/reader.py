@@ -272,6 +272,9 @@ class MessageReader:
     def _negated(self, span: Span, *, critical: bool) -> bool:
         negation = self.lexicon.negation
         doc = span.doc
+        if span[0].norm_ in negation.clause_breaks or span[0].text in negation.clause_breaks:
+            # The cue opens a clause of its own: "he won't delete them | unless I do what he says".
+            return False
         reach = negation.window
         offset = 0
         while offset < reach:

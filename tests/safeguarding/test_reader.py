@@ -80,6 +80,10 @@ def test_a_new_i_clause_ends_a_negation_of_a_critical_cue(reader: MessageReader)
     assert polarities(reader, "nobody i met has threatened me", "threat") == {NEGATED}
 
 
+def test_a_cue_that_opens_its_own_clause_is_not_negated_by_the_clause_before(reader: MessageReader) -> None:
+    assert polarities(reader, "he wont delete them unless i do what he says", "threat") == {ASSERTED}
+
+
 def test_said_no_is_an_answer_not_a_negation(reader: MessageReader) -> None:
     assert ASSERTED in polarities(reader, "i said no he kept asking for pics", "pressure")
 
@@ -105,6 +109,7 @@ def test_a_real_threat_before_a_question_stays_real(reader: MessageReader) -> No
         "im dead 💀 that video is so funny",
         "can you keep this a secret from my parents",
         "should i tell a teacher about it",
+        "im afraid theyll find out",
     ],
 )
 def test_idioms_and_help_seeking_are_not_cues(reader: MessageReader, text: str) -> None:
