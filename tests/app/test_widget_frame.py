@@ -67,6 +67,10 @@ def test_a_listed_website_and_the_service_itself_get_the_chat(widget_client: Tes
     page = widget_client.get("/widget/frame", params={"host": host}).text
     assert 'role="dialog"' in page and "/widget/frame.js" in page
 
+    # The young person's privacy page, in words they can read, is one click away.
+    assert '<a href="/privacy"' in page
+    assert widget_client.get("/privacy").status_code == 200
+
 
 @pytest.mark.parametrize("host", ["https://evil.example.com", "http://127.0.0.1:9999", "", "javascript:alert(1)"])
 def test_a_website_not_on_the_list_gets_childline_instead_of_a_chat(widget_client: TestClient, host: str) -> None:
