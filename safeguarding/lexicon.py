@@ -22,7 +22,6 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from functools import cache
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 
 import yaml
 
+from safeguarding.strict_yaml import StrictReader
 from safeguarding.vocabulary import Criterion
 
 DEFAULT_LEXICON_PATH = Path(__file__).resolve().parent.parent / "data" / "safeguarding" / "cues.yml"
@@ -167,29 +167,8 @@ def _lower_tuple(values: Any) -> tuple[str, ...]:
     return tuple(str(value).lower() for value in values)
 
 
-class _Reader:
-    """Reads cues.yml's mapping, collecting every problem before refusing it (as policy.py does)."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def mapping(self, data: Any, where: str, required: Iterable[str], optional: Iterable[str] = ()) -> dict:
-        if not isinstance(data, Mapping):
-            self.problems.append(f"{where}: expected a mapping")
-            return {}
-        required, allowed = set(required), set(required) | set(optional)
-        for key in sorted(set(data) - allowed, key=str):
-            self.problems.append(f"{where}: unknown key {key!r}")
-        for key in sorted(required - set(data)):
-            self.problems.append(f"{where}: missing key {key!r}")
-        return dict(data)
-
-    def named(self, data: Any, where: str) -> dict:
-        """A mapping from free names (word sets, cues, markers) to their definitions."""
-        if not isinstance(data, Mapping):
-            self.problems.append(f"{where}: expected a mapping")
-            return {}
-        return {str(name): value for name, value in data.items()}
+class _Reader(StrictReader):
+    """Reads cues.yml."""
 
     def words(self, values: Any, where: str) -> tuple[str, ...]:
         if not isinstance(values, list):
@@ -217,11 +196,6 @@ class _Reader:
 
     def numbers(self, data: Any, where: str) -> dict[str, int]:
         return {str(key): self.number(value, f"{where}.{key}") for key, value in self.named(data, where).items()}
-
-    def text(self, value: Any, where: str) -> str:
-        if not isinstance(value, str) or not value.strip():
-            self.problems.append(f"{where}: expected text")
-        return str(value)
 
 
 def _cue(read: _Reader, name: str, entry: Any) -> CueDefinition:

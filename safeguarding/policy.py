@@ -8,7 +8,7 @@ in the lexicon (cues.yml), intents and responses in domain.yml, criteria in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from safeguarding.lexicon import DEFAULT_LEXICON_PATH, load_lexicon
+from safeguarding.strict_yaml import StrictReader
 from safeguarding.vocabulary import Criterion
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -86,31 +87,18 @@ class Names:
     criteria: frozenset[str]
 
 
-class _Reader:
-    """Reads policy.yml's mapping, collecting every problem before refusing it."""
+class _Reader(StrictReader):
+    """Reads policy.yml; names must resolve."""
 
     def __init__(self, names: Names) -> None:
+        super().__init__()
         self.names = names
-        self.problems: list[str] = []
-
-    def mapping(self, data: Any, where: str, required: Iterable[str], optional: Iterable[str] = ()) -> dict:
-        if not isinstance(data, Mapping):
-            self.problems.append(f"{where}: expected a mapping")
-            return {}
-        required, allowed = set(required), set(required) | set(optional)
-        for key in sorted(set(data) - allowed):
-            self.problems.append(f"{where}: unknown key {key!r}")
-        for key in sorted(required - set(data)):
-            self.problems.append(f"{where}: missing key {key!r}")
-        return dict(data)
 
     def keyed(self, data: Any, where: str, kind: str) -> dict:
         """A mapping whose keys are names of one kind (intents, criteria)."""
-        if not isinstance(data, Mapping):
-            self.problems.append(f"{where}: expected a mapping")
-            return {}
-        self.names_of(list(data), [kind], where)
-        return dict(data)
+        named = self.named(data, where)
+        self.names_of(list(named), [kind], where)
+        return named
 
     def names_of(self, values: Any, kinds: Iterable[str], where: str) -> frozenset[str]:
         if not isinstance(values, list):
@@ -136,11 +124,6 @@ class _Reader:
             self.problems.append(f"{where}: expected a number")
             return kind(0)
         return kind(value)
-
-    def text(self, value: Any, where: str) -> str:
-        if not isinstance(value, str) or not value.strip():
-            self.problems.append(f"{where}: expected text")
-        return str(value)
 
 
 _POLICY_KEYS = (
