@@ -107,7 +107,7 @@ async def start_conversation(request: Request, body: ConversationIn | None = Non
     services = _services(request)
     conversation_id, token = await services.db(flows.start, content=services.content)
     if body is not None and body.nation:
-        request.app.state.dialogue.remember_nation(conversation_id, body.nation)
+        await request.app.state.dialogue.remember_nation(conversation_id, body.nation)
     return ConversationCreated(conversation_id=conversation_id, token=token)
 
 

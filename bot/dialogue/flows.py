@@ -94,26 +94,31 @@ class DialogueWorker:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._pending: set[str] = set()
         self._sweeper: asyncio.Task[None] | None = None
-        self._background: set[asyncio.Task[None]] = set()
 
     def schedule(self, conversation_id: str) -> None:
         self._pending.add(conversation_id)
         if conversation_id not in self._tasks:
             self._tasks[conversation_id] = asyncio.create_task(self._drain(conversation_id))
 
-    def remember_nation(self, conversation_id: str, nation: str) -> None:
-        """Tell Rasa the nation the embedding site serves; best effort, as it only picks a text variant."""
+    async def remember_nation(self, conversation_id: str, nation: str) -> None:
+        """Tell Rasa the nation the embedding site serves, before the conversation's id is returned (told in
+        the background, it could land after the first message). Best effort: it only picks a text variant.
 
-        async def tell() -> None:
-            try:
-                await self.services.rasa.append_tracker_events(
-                    conversation_id, [{"event": "slot", "name": "nation", "value": nation}]
-                )
-            except DialogueUnavailable:
-                logger.warning("could not pass the nation of conversation %s to Rasa", conversation_id)
-
-        self._background.add(task := asyncio.create_task(tell()))
-        task.add_done_callback(self._background.discard)
+        The conversation's session is started here too, before the slot: Rasa reads only the events since the
+        latest session start, by time, and a slot sent alone is stamped before the session Rasa then starts
+        for it, so the dialogue never saw it (tests/e2e/test_law_and_situations.py)."""
+        try:
+            await self.services.rasa.append_tracker_events(
+                conversation_id,
+                [
+                    {"event": "action", "name": "action_session_start"},
+                    {"event": "session_started"},
+                    {"event": "action", "name": "action_listen"},
+                    {"event": "slot", "name": "nation", "value": nation},
+                ],
+            )
+        except DialogueUnavailable:
+            logger.warning("could not pass the nation of conversation %s to Rasa", conversation_id)
 
     def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep())
@@ -136,7 +141,7 @@ class DialogueWorker:
             stored_before = utcnow() - timedelta(seconds=self.services.settings.sweep_seconds)
 
     async def stop(self) -> None:
-        tasks = [task for task in (self._sweeper, *self._tasks.values(), *self._background) if task]
+        tasks = [task for task in (self._sweeper, *self._tasks.values()) if task]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -13,7 +13,7 @@ import pytest
 from tests.running_service import Conversation, RunningService
 
 LAW_QUESTION = "what does the law say about sending nudes"
-POLICE_QUESTION = "will i get a criminal record if i sent a nude of myself"
+POLICE_QUESTION = "what would the police do if two 15 year olds swapped pics"
 
 
 def bot_texts(events: list[dict]) -> str:
@@ -66,7 +66,7 @@ def test_without_a_nation_outcome_21_is_only_said_of_england_and_wales(start) ->
 
 # (what the young person says, words the answer must have)
 SITUATIONS = [
-    ("a boy in my class made a fake nude of me with one of those ai apps", ["fake", "Report Remove"]),
+    ("there's a fake ai nude of me going round school and it isnt even me", ["fake", "Report Remove"]),
     ("i forwarded a nude that a girl sent me to my group chat and i regret it", ["delete", "Report Remove"]),
     ("will my parents find out about the picture i sent", ["won't tell your parents", "usually"]),
     ("the police want to talk to me about the pics, what will happen", ["not in trouble", "lawyer"]),
