@@ -47,8 +47,9 @@ NLU = PROJECT / "data" / "nlu"
 RECALL_TARGET = 0.75
 CRITICAL_RECALL_TARGET = 0.85
 HIGH_PRECISION_FLOOR = 0.5
-# Intents whose examples are about someone else's situation, whatever it is.
-UNLABELLED_INTENTS = {"disclose_friend_at_risk"}
+# Intents whose examples are about someone else's situation, whatever it is: a friend at
+# risk, or a parent telling of their child's sextortion, are neither risk nor no risk here.
+UNLABELLED_INTENTS = {"disclose_friend_at_risk", "inform_worried_adult"}
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
 
 
