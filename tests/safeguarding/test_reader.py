@@ -110,6 +110,7 @@ def test_a_real_threat_before_a_question_stays_real(reader: MessageReader) -> No
         "can you keep this a secret from my parents",
         "should i tell a teacher about it",
         "im afraid theyll find out",
+        "will i get a criminal record if i sent a nude of myself",
     ],
 )
 def test_idioms_and_help_seeking_are_not_cues(reader: MessageReader, text: str) -> None:
