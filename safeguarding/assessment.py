@@ -116,6 +116,16 @@ class _ModelScores:
             highest = np.maximum(highest, row)
         return found
 
+    def leans_anew(self, criterion: str, index: int, ratio: float) -> bool:
+        """Whether this turn itself leans towards the criterion: at least `ratio` of its threshold,
+        and higher than every turn before it ("thanks" after a disclosure scores high, and tells nothing)."""
+        if criterion not in self.model.criteria or index not in self.by_turn:
+            return False
+        column = self.model.criteria.index(criterion)
+        earlier = [row[column] for turn, row in self.by_turn.items() if turn < index]
+        value = self.by_turn[index][column]
+        return self.leans(criterion, [index], ratio) and value > max(earlier, default=0.0)
+
     def leans(self, criterion: str, turns: Sequence[int], ratio: float) -> bool:
         """Whether the model gives the criterion at least `ratio` of its threshold in any of these turns."""
         if criterion not in self.model.criteria:
@@ -443,7 +453,7 @@ class Assessor:
         latest = turns[-1]
         reasons = []
         if scores is not None and any(
-            scores.leans(criterion, [len(turns) - 1], self.policy.model_support_ratio)
+            scores.leans_anew(criterion, len(turns) - 1, self.policy.model_support_ratio)
             for criterion in scores.model.criteria
         ):
             # The model leans towards a risk without being sure: the young person chooses.
