@@ -9,6 +9,7 @@ from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation_reading import assessor, read_conversation
+from safeguarding.vocabulary import Level
 
 # A typed request for a person below this confidence is confirmed with an offer first.
 CLEAR_REQUEST_CONFIDENCE = 0.8
@@ -31,7 +32,7 @@ class ActionHandToPerson(Action):
         requested = {**decision.to_dict(), "action": "handoff"}
         if not decision.hands_off:
             # SAFEGUARDING.md, Triage: "offered" cases are the young person's choice.
-            requested.update(level="offered", criteria=["asked_for_person"])
+            requested.update(level=Level.OFFERED, criteria=["asked_for_person"])
         dispatcher.utter_message(json_message={"safety": requested})
         return [ConversationPaused()]
 

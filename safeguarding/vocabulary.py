@@ -37,10 +37,12 @@ class Action(_Word):
 
 
 class Level(_Word):
-    """Triage of an automatic handoff (SAFEGUARDING.md, Triage)."""
+    """Triage of a handoff (SAFEGUARDING.md, Triage): the assessment's automatic levels, and the
+    young person's own choice of a person."""
 
     CRITICAL = "critical"
     HIGH = "high"
+    OFFERED = "offered"
 
 
 class Source(_Word):

@@ -1,11 +1,13 @@
 """The risk assessment over whole conversations (SAFEGUARDING.md, "When the bot must hand over")."""
 
+import json
+
 import pytest
 
-from safeguarding.assessment import Assessor, Turn
+from safeguarding.assessment import Assessor, Decision, Evidence, Turn
 from safeguarding.policy import advice_for, load_policy
 from safeguarding.reader import MessageReader
-from safeguarding.vocabulary import Action, Level
+from safeguarding.vocabulary import Action, Level, Source
 
 
 def decide(reader: MessageReader, assessor: Assessor, *texts: str, intents=(), since: int = 0):
@@ -218,3 +220,14 @@ def test_someone_holding_pictures_where_money_comes_in_is_sextortion(reader, ass
 def test_not_knowing_someone_does_not_negate_what_they_have(reader, assessor) -> None:
     decision = decide(reader, assessor, "im 14 and a man i dont know has pictures of me")
     assert decision.hands_off and "adult_involved" in decision.criteria
+
+
+def test_a_decision_survives_its_journey_through_rasa_as_json() -> None:
+    """The action server sends decisions as JSON and the app reads them back, the young person's own
+    request for a person ("offered") included."""
+    for decision in (
+        Decision(Action.HANDOFF, Level.CRITICAL, ("immediate_risk",), (Evidence("x", "y", 0, Source.RISK_MODEL),)),
+        Decision(Action.HANDOFF, Level.OFFERED, ("asked_for_person",)),
+        Decision(),
+    ):
+        assert Decision.from_dict(json.loads(json.dumps(decision.to_dict()))) == decision
