@@ -130,6 +130,8 @@ class RiskCueExtractor(SparseFeaturizer, GraphComponent, EntityExtractorMixin):
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str:
         """Rasa caches featurised training data by this class's source and config; the cues also depend on these."""
+        # Rasa passes some nodes (the copy that featurises stories) the configuration without its defaults.
+        config = {**cls.get_default_config(), **config}
         digest = hashlib.sha256()
         for path in (
             Path(config["lexicon"]),
