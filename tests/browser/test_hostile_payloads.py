@@ -46,6 +46,9 @@ def test_html_and_script_in_messages_are_shown_as_text_and_never_run(page: Page,
 
     page.goto(f"{service.base_url}/moderation")
     page.get_by_role("row").filter(has_text="high").get_by_role("button", name="Open transcript").first.click()
+    # The conversation is live (its case is open): an admin opens it only with a reason.
+    page.get_by_label("Why must you open this live conversation?").fill("checking hostile input is shown as text")
+    page.get_by_role("button", name="Open with this reason").click()
     for payload in PAYLOADS:
         expect(page.locator("#transcript")).to_contain_text(payload)
     assert page.evaluate("window.__xss") is None
