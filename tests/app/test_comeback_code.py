@@ -15,7 +15,8 @@ from sqlalchemy import update
 from bot.app import create_app
 from bot.conversation.models import ComebackCode
 from bot.database import session_factory, utcnow
-from tests.app.conftest import make_settings
+from tests.app.conftest import Chat, make_settings
+from tests.app.test_console import escalate
 
 GUESSES_ALLOWED = 3
 
@@ -99,3 +100,17 @@ def test_guessing_is_slowed_down_for_everyone(client: TestClient) -> None:
     refused = client.post("/api/conversations/comeback", json={"code": code})
     assert refused.status_code == 429
     assert "0800 1111" in refused.json()["message"] and "999" in refused.json()["message"]
+
+
+def test_delete_my_chat_cancels_the_code_even_while_a_worker_must_keep_the_chat(client: TestClient) -> None:
+    chat = Chat(client)
+    escalate(chat)
+    code = code_for(client, chat.id, chat.headers)["code"]
+    refused = client.delete(f"/api/conversations/{chat.id}", headers=chat.headers)
+    assert refused.status_code == 409 and refused.json()["error"] == "chat_in_case"
+    assert "come-back code is cancelled" in refused.json()["message"]
+    assert client.post("/api/conversations/comeback", json={"code": code}).status_code == 404
+    assert chat.events(), "the chat itself stays for the helpline worker"
+    # Asked again with no code left, it does not claim to have cancelled one.
+    again = client.delete(f"/api/conversations/{chat.id}", headers=chat.headers)
+    assert again.status_code == 409 and "come-back code" not in again.json()["message"]
