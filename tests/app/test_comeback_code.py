@@ -14,10 +14,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from bot.app import create_app
+from bot.conversation import service as conversations
 from bot.conversation.models import ComebackCode
-from bot.database import session_factory, utcnow
+from bot.database import session_factory, session_scope, utcnow
 from tests.app.conftest import Chat, make_settings
-from tests.app.console_helpers import Worker
+from tests.app.console_helpers import Worker, coercion_case
 from tests.app.test_console import escalate
 
 GUESSES_ALLOWED = 3
@@ -120,6 +121,19 @@ def test_a_code_is_offered_when_a_reply_may_come_after_the_page_has_closed(
     # After the honest word on the wait, never before it; the code itself is made only when asked for.
     assert texts.index(offer["text"]) > next(i for i, text in enumerate(texts) if "page stays open" in text)
     assert not any(CODE_SHAPE.search(text) for text in texts)
+
+
+def test_no_code_is_offered_when_the_typical_wait_can_be_told(client: TestClient, database_url: str) -> None:
+    worker = Worker(client.app, database_url, "asha")
+    worker.sign_in()
+    worker.go_on_shift()
+    with session_scope(session_factory(database_url)) as session:
+        earlier = [coercion_case(conversations.create(session=session)[0].id, session=session).id for _ in range(3)]
+    for case_id in earlier:
+        assert worker.api("POST", f"/console/api/cases/{case_id}/claim").status_code == 200
+    told = escalate(Chat(client))
+    assert "usually replies in about" in " ".join(event.get("text", "") for event in told)
+    assert not [event for event in told if "offer" in event]
 
 
 def test_delete_my_chat_cancels_the_code_even_while_a_worker_must_keep_the_chat(client: TestClient) -> None:
