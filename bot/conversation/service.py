@@ -258,8 +258,10 @@ def issue_comeback_code(conversation_id: str, valid_for: timedelta, *, session: 
     return f"{symbols[:5]}-{symbols[5:]}", expires_at
 
 
-def revoke_comeback_code(conversation_id: str, *, session: Session) -> None:
-    session.execute(delete(ComebackCode).where(ComebackCode.conversation_id == conversation_id))
+def revoke_comeback_code(conversation_id: str, *, session: Session) -> bool:
+    """Cancel the conversation's come-back code; True if it had one."""
+    cancelled = session.execute(delete(ComebackCode).where(ComebackCode.conversation_id == conversation_id))
+    return cancelled.rowcount > 0
 
 
 def redeem_comeback_code(code: str, *, session: Session) -> tuple[str, str] | None:

@@ -209,13 +209,15 @@ async def read_events(
 @router.delete("/{conversation_id}", status_code=204, dependencies=[Depends(_count_client_request)])
 async def delete_conversation(conversation_id: str, request: Request) -> Response:
     services = _services(request)
-    await services.db(
+    refused = await services.db(
         flows.delete,
         conversation_id=conversation_id,
         token=_bearer_token(request),
         content=services.content,
         tracker_url=services.settings.rasa_tracker_url,
     )
+    if refused is not None:
+        raise refused
     return Response(status_code=204)
 
 

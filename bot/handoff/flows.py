@@ -15,6 +15,10 @@ from bot.staff import service as staff
 from safeguarding.assessment import Decision
 
 QUEUE_CHANNEL = "helpline-queue"
+# Waits that may outlast the page (the chat lives only in the tab): a come-back code is offered with them.
+UNCERTAIN_WAITS = frozenset({"handoff_nobody_on_shift", "handoff_wait_unknown"})
+# Marks the bot message under which the widget offers the come-back code (README, the teen API).
+COMEBACK_OFFER = "comeback_code"
 # Pushed on the queue channel when more cases open than BOT_LIMIT_NEW_CASES allows: a possible flood.
 CASE_FLOOD_ALERT = "case_flood"
 
@@ -54,19 +58,33 @@ def escalate(conversation_id: str, decision: Decision, *, detected_by: str, cont
         content.messages("handoff_started_critical" if level is CaseLevel.CRITICAL else "handoff_started"),
         session=session,
     )
-    _say(conversation_id, waiting_messages(case, content, session=session), session=session)
+    notice, values = waiting_notice(case, session=session)
+    _say(conversation_id, content.messages(notice, **values), session=session)
+    if notice in UNCERTAIN_WAITS:
+        _offer_comeback_code(conversation_id, content, session=session)
 
 
-def waiting_messages(case: Case, content: Content, *, session: Session) -> list[str]:
-    """An honest word on the wait: nobody on shift, a typical wait, or that it cannot be said."""
+def waiting_notice(case: Case, *, session: Session) -> tuple[str, dict[str, int]]:
+    """The honest word on the wait that fits, and what fills it in: nobody on shift, a typical
+    wait, or that it cannot be said."""
     if staff.staff_on_shift(session=session) == 0:
-        return content.messages("handoff_nobody_on_shift")
+        return "handoff_nobody_on_shift", {}
     position = service.queue_position(case, session=session) + 1
     wait = service.typical_wait(session=session)
     if wait is None:
-        return content.messages("handoff_wait_unknown", position=position)
+        return "handoff_wait_unknown", {"position": position}
     minutes = max(1, round(wait.total_seconds() / 60))
-    return content.messages("handoff_wait_estimate", position=position, minutes=minutes)
+    return "handoff_wait_estimate", {"position": position, "minutes": minutes}
+
+
+def _offer_comeback_code(conversation_id: str, content: Content, *, session: Session) -> None:
+    """Words on what a come-back code is; the widget shows the button to get one under the last of them.
+    The code itself is made only if the young person asks, and never goes into the chat."""
+    *before, last = content.messages("comeback_offer")
+    _say(conversation_id, before, session=session)
+    conversations.append_event(
+        conversation_id, EventType.BOT_MESSAGE, {"text": last, "offer": COMEBACK_OFFER}, session=session
+    )
 
 
 def claim(case_id: int, user_id: int, *, content: Content, session: Session) -> Case:

@@ -30,11 +30,12 @@ def _period(days: int, words: dict) -> str:
 
 
 def page_words(settings: Settings) -> dict:
-    """The page's words with the service's real retention periods filled in."""
+    """The page's words with the service's real retention periods and come-back code hours filled in."""
     words = _words(settings.content_dir)
     periods = {
         "retention_days": settings.transcript_retention_days,
         "outcome_period": _period(settings.outcome_retention_days, words),
+        "comeback_hours": settings.comeback_hours,
     }
     return {
         "title": words["title"],

@@ -5,6 +5,7 @@ Against the real app and a real, migrated database (SQLite and PostgreSQL).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -13,11 +14,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from bot.app import create_app
+from bot.conversation import service as conversations
 from bot.conversation.models import ComebackCode
-from bot.database import session_factory, utcnow
-from tests.app.conftest import make_settings
+from bot.database import session_factory, session_scope, utcnow
+from tests.app.conftest import Chat, make_settings
+from tests.app.console_helpers import Worker, coercion_case
+from tests.app.test_console import escalate
 
 GUESSES_ALLOWED = 3
+CODE_SHAPE = re.compile(r"\b[A-Z2-9]{5}-[A-Z2-9]{5}\b")
 
 
 @pytest.fixture
@@ -99,3 +104,47 @@ def test_guessing_is_slowed_down_for_everyone(client: TestClient) -> None:
     refused = client.post("/api/conversations/comeback", json={"code": code})
     assert refused.status_code == 429
     assert "0800 1111" in refused.json()["message"] and "999" in refused.json()["message"]
+
+
+@pytest.mark.parametrize("wait", ["nobody on shift", "a worker on shift, the wait unknown"])
+def test_a_code_is_offered_when_a_reply_may_come_after_the_page_has_closed(
+    client: TestClient, database_url: str, wait: str
+) -> None:
+    if wait != "nobody on shift":
+        worker = Worker(client.app, database_url, "asha")
+        worker.sign_in()
+        worker.go_on_shift()
+    told = escalate(Chat(client))
+    texts = [event.get("text", "") for event in told]
+    [offer] = [event for event in told if event.get("offer") == "comeback_code"]
+    assert offer["type"] == "bot_message" and "come-back code" in offer["text"] and "don't need" in offer["text"]
+    # After the honest word on the wait, never before it; the code itself is made only when asked for.
+    assert texts.index(offer["text"]) > next(i for i, text in enumerate(texts) if "page stays open" in text)
+    assert not any(CODE_SHAPE.search(text) for text in texts)
+
+
+def test_no_code_is_offered_when_the_typical_wait_can_be_told(client: TestClient, database_url: str) -> None:
+    worker = Worker(client.app, database_url, "asha")
+    worker.sign_in()
+    worker.go_on_shift()
+    with session_scope(session_factory(database_url)) as session:
+        earlier = [coercion_case(conversations.create(session=session)[0].id, session=session).id for _ in range(3)]
+    for case_id in earlier:
+        assert worker.api("POST", f"/console/api/cases/{case_id}/claim").status_code == 200
+    told = escalate(Chat(client))
+    assert "usually replies in about" in " ".join(event.get("text", "") for event in told)
+    assert not [event for event in told if "offer" in event]
+
+
+def test_delete_my_chat_cancels_the_code_even_while_a_worker_must_keep_the_chat(client: TestClient) -> None:
+    chat = Chat(client)
+    escalate(chat)
+    code = code_for(client, chat.id, chat.headers)["code"]
+    refused = client.delete(f"/api/conversations/{chat.id}", headers=chat.headers)
+    assert refused.status_code == 409 and refused.json()["error"] == "chat_in_case"
+    assert "come-back code is cancelled" in refused.json()["message"]
+    assert client.post("/api/conversations/comeback", json={"code": code}).status_code == 404
+    assert chat.events(), "the chat itself stays for the helpline worker"
+    # Asked again with no code left, it does not claim to have cancelled one.
+    again = client.delete(f"/api/conversations/{chat.id}", headers=chat.headers)
+    assert again.status_code == 409 and "come-back code" not in again.json()["message"]

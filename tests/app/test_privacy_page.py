@@ -16,13 +16,14 @@ CHILD_READING_EASE = 70
 
 
 def test_the_page_says_the_real_retention_periods(sqlite_url) -> None:
-    settings = make_settings(sqlite_url, transcript_retention_days=14, outcome_retention_days=365)
+    settings = make_settings(sqlite_url, transcript_retention_days=14, outcome_retention_days=365, comeback_hours=12)
     with TestClient(create_app(settings)) as client:
         page = client.get("/privacy")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     text = re.sub(r"\s+", " ", page.text)
     assert "14 days after the last message" in text and "after 1 year." in text
     assert "Delete my chat" in text and "life or safety is in danger" in text
+    assert "one time, for 12 hours" in text and "cancels your come-back code" in text
 
 
 def test_every_paragraph_reads_easily_for_a_ten_year_old(sqlite_url) -> None:

@@ -85,16 +85,13 @@ def test_an_escalation_shows_the_status_change(page: Page, service) -> None:
     expect(chat(page).locator(BOT_LINE).filter(has_text="999").first).to_be_visible()
 
 
-def test_a_helpline_worker_reply_arrives_in_the_widget(page: Page, service) -> None:
+def a_worker_takes_the_newest_case_and_replies(base_url: str, database_url: str, text: str) -> None:
+    """A helpline worker signs in to the console, claims the case that opened last and writes to the young person."""
     from tests.app.console_helpers import create_account
 
     name = f"worker{time.monotonic_ns()}"
-    password = create_account(service.database_url, name)
-    open_chat(page, service.embedding_site_url)
-    say(page, "hes blackmailing me and says hell send the video to my school if i dont send more")
-    expect(chat(page).get_by_role("status")).to_have_text("Finding a helpline worker for you…")
-
-    with httpx.Client(base_url=service.base_url) as console:
+    password = create_account(database_url, name)
+    with httpx.Client(base_url=base_url) as console:
         token = re.search(r'name="csrf_token" value="([^"]+)"', console.get("/console/login").text).group(1)
         console.post("/console/login", data={"username": name, "password": password, "csrf_token": token})
         csrf = re.search(r'name="csrf-token" content="([^"]+)"', console.get("/console").text).group(1)
@@ -102,11 +99,15 @@ def test_a_helpline_worker_reply_arrives_in_the_widget(page: Page, service) -> N
         queue = console.get("/console/api/state").json()["queue"]
         case = max(queue, key=lambda item: item["created_at"])
         assert console.post(f"/console/api/cases/{case['id']}/claim", headers=headers).status_code == 200
-        console.post(
-            f"/console/api/cases/{case['id']}/messages",
-            json={"text": "Hi, I'm Sam from the helpline."},
-            headers=headers,
-        )
+        sent = console.post(f"/console/api/cases/{case['id']}/messages", json={"text": text}, headers=headers)
+        assert sent.status_code < 300, sent.text
+
+
+def test_a_helpline_worker_reply_arrives_in_the_widget(page: Page, service) -> None:
+    open_chat(page, service.embedding_site_url)
+    say(page, "hes blackmailing me and says hell send the video to my school if i dont send more")
+    expect(chat(page).get_by_role("status")).to_have_text("Finding a helpline worker for you…")
+    a_worker_takes_the_newest_case_and_replies(service.base_url, service.database_url, "Hi, I'm Sam from the helpline.")
 
     expect(chat(page).get_by_role("status")).to_have_text("You're talking to a helpline worker.")
     reply = chat(page).locator("li.human_message")
@@ -160,11 +161,11 @@ def test_the_host_page_cannot_read_the_token_or_any_message(page: Page, service)
     assert seen_by_host["storage"] == "{}" and seen_by_host["cookies"] == ""
 
 
-def assert_the_chat_is_gone(page: Page, service) -> None:
+def assert_the_chat_is_gone(page: Page, site_url: str) -> None:
     page.wait_for_url(f"{EXIT_URL}**")
     page.go_back()
-    assert not page.url.startswith(service.embedding_site_url), "Back must not return to the website"
-    page.goto(service.embedding_site_url)
+    assert not page.url.startswith(site_url), "Back must not return to the website"
+    page.goto(site_url)
     assert chat_frame(page).evaluate("() => sessionStorage.length") == 0, "the chat's storage is wiped"
     assert page.evaluate("() => sessionStorage.length + document.cookie.length") == 0
     expect(page.locator(FRAME)).to_be_hidden()
@@ -181,27 +182,27 @@ def test_quick_exit_with_esc_on_the_host_page(page: Page, service) -> None:
     start_chatting(page, service)
     page.get_by_role("heading", name="Worried about a picture?").click()  # focus back on the host page
     page.keyboard.press("Escape")
-    assert_the_chat_is_gone(page, service)
+    assert_the_chat_is_gone(page, service.embedding_site_url)
 
 
 def test_quick_exit_with_the_host_page_button(page: Page, service) -> None:
     start_chatting(page, service)
     chat(page).get_by_role("button", name="Close chat").click()
     launcher(page).get_by_role("button", name="Quick exit").click()
-    assert_the_chat_is_gone(page, service)
+    assert_the_chat_is_gone(page, service.embedding_site_url)
 
 
 def test_quick_exit_with_esc_inside_the_chat(page: Page, service) -> None:
     start_chatting(page, service)
     expect(chat(page).get_by_label("Type your message")).to_be_focused()
     page.keyboard.press("Escape")
-    assert_the_chat_is_gone(page, service)
+    assert_the_chat_is_gone(page, service.embedding_site_url)
 
 
 def test_quick_exit_with_the_button_inside_the_chat(page: Page, service) -> None:
     start_chatting(page, service)
     chat(page).get_by_role("dialog").get_by_role("button", name="Quick exit").click()
-    assert_the_chat_is_gone(page, service)
+    assert_the_chat_is_gone(page, service.embedding_site_url)
 
 
 def test_a_website_not_on_the_list_gets_childline_instead_of_a_chat(page: Page, service, unlisted_site) -> None:

@@ -7,7 +7,8 @@
 // never about the conversation. No images: nothing can be attached, pasted or
 // dropped, and the frame's Content-Security-Policy shows no image from anywhere.
 // Live: a WebSocket that resumes from the last sequence number seen, falling back
-// to long-polling.
+// to long-polling. The optional come-back code is shown on the page only when asked
+// for, and never stored in the browser.
 (() => {
   "use strict";
   const setup = JSON.parse(document.getElementById("setup").textContent);
@@ -30,6 +31,10 @@
   const panel = $(".panel");
   const log = $(".log");
   const input = $("#message");
+  const compose = $(".compose");
+  const comeback = $(".comeback");
+  const comebackField = $("#comeback-code");
+  const COMEBACK_OFFER = "comeback_code";
   document.documentElement.style.setProperty("--brand", setup.colour);
   document.documentElement.style.setProperty("--on-brand", setup.text_colour);
 
@@ -56,11 +61,10 @@
   // --- quick exit: wipe everything and replace the top page, so Back does not return ---
   function forget() {
     outbox.length = 0;
-    const closing = socket;
     conversation = null;
-    socket = null;
-    if (closing) closing.close();
+    disconnect();
     try { sessionStorage.clear(); } catch (error) { /* storage may be blocked */ }
+    // The whole page goes, a come-back code on it too.
     document.body.replaceChildren();
   }
 
@@ -100,6 +104,7 @@
     if (event.seq && seen.has(event.seq)) return;
     if (event.seq) { seen.add(event.seq); lastSeq = Math.max(lastSeq, event.seq); }
     if (event.type === "status") { showStatus(event.status); return; }
+    if (event.type === "user_message") comeback.hidden = true;
     if (event.type === "user_message" && event.client_message_id) {
       const pending = log.querySelector(`li[data-client-id="${CSS.escape(event.client_message_id)}"]`);
       if (pending) { pending.classList.remove("pending"); pending.dataset.seq = event.seq; return; }
@@ -112,6 +117,7 @@
     who.textContent = speakers[event.type] || "";
     item.append(who);
     linkify(item, event.text || "");
+    if (event.offer === COMEBACK_OFFER) item.append(comebackButton());
     log.append(item);
     scrollDown();
     if (event.type !== "user_message") { showTyping(false); showReplies(event.buttons || []); }
@@ -188,6 +194,7 @@
 
   function reset() {
     conversation = null; lastSeq = 0; seen.clear(); log.replaceChildren(); showReplies([]); showStatus("");
+    comeback.hidden = false;
     try { sessionStorage.removeItem(STORE); } catch (error) { /* nothing stored */ }
   }
 
@@ -195,19 +202,29 @@
     if (!conversation || socket) return;
     const url = `${location.origin.replace(/^http/, "ws")}/api/conversations/${conversation.id}/stream`;
     let opened = false;
-    try { socket = new WebSocket(url); } catch (error) { socket = null; poll(); return; }
-    socket.addEventListener("open", () => {
-      opened = true; failures = 0; polling = false; notice("");
-      socket.send(JSON.stringify({ token: conversation.token, after: lastSeq }));
+    let current;
+    try { current = new WebSocket(url); } catch (error) { poll(); return; }
+    socket = current;
+    // A socket left behind (the chat deleted, or another one opened with a come-back code)
+    // must not show its chat's events or reconnect.
+    const live = () => socket === current;
+    current.addEventListener("open", () => {
+      if (!live()) return;
+      opened = true; failures = 0; polling = false;
+      // Connecting answers only the offline notice; another (the chat opened again with its code) stays.
+      if ($(".notice").textContent === WORDS.offline) notice("");
+      current.send(JSON.stringify({ token: conversation.token, after: lastSeq }));
       flush();
     });
-    socket.addEventListener("message", (message) => {
+    current.addEventListener("message", (message) => {
+      if (!live()) return;
       const event = JSON.parse(message.data);
       if (event.type === "typing") showTyping(true);
-      else if (event.type === "error") { socket.close(); reset(); start(); }
+      else if (event.type === "error") { current.close(); reset(); start(); }
       else render(event);
     });
-    socket.addEventListener("close", async () => {
+    current.addEventListener("close", async () => {
+      if (!live()) return;
       socket = null;
       if (!conversation) return;
       if (!opened) poll();
@@ -216,14 +233,23 @@
     });
   }
 
+  function disconnect() {
+    const closing = socket;
+    socket = null;
+    if (closing) closing.close();
+  }
+
   // Long-polling while the WebSocket cannot connect; stops once it does.
   async function poll() {
     if (polling) return;
     polling = true;
     while (polling && conversation && !(socket && socket.readyState === WebSocket.OPEN)) {
+      const polled = conversation;
       try {
         const response = await fetch(
-          `/api/conversations/${conversation.id}/events?after=${lastSeq}&wait=25`, { headers: headers() });
+          `/api/conversations/${polled.id}/events?after=${lastSeq}&wait=25`, { headers: headers() });
+        // Another chat was opened with a come-back code meanwhile: this answer is not about it.
+        if (conversation !== polled) continue;
         if (response.status === 404 || response.status === 403) { reset(); polling = false; start(); return; }
         if (!response.ok) throw new Error(String(response.status));
         notice("");
@@ -242,6 +268,7 @@
   }
 
   function send(text, payload) {
+    comeback.hidden = true;
     const message = { client_message_id: newId(), text, ...(payload ? { payload } : {}) };
     const item = document.createElement("li");
     item.className = "user_message pending";
@@ -285,7 +312,7 @@
     flushing = false;
   }
 
-  $("form").addEventListener("submit", (event) => {
+  compose.addEventListener("submit", (event) => {
     event.preventDefault();
     const text = input.value.trim();
     if (!text) return;
@@ -294,7 +321,7 @@
     send(text);
   });
   input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); $("form").requestSubmit(); }
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); compose.requestSubmit(); }
   });
 
   // --- no images, ever ---
@@ -315,11 +342,90 @@
     if (!conversation || !confirm(WORDS.delete_confirm)) return;
     const response = await fetch(`/api/conversations/${conversation.id}`, { method: "DELETE", headers: headers() });
     if (response.status === 204) {
-      if (socket) { const closing = socket; socket = null; conversation = null; closing.close(); }
+      disconnect();
       reset();
       notice(WORDS.deleted);
     } else {
       notice((await response.json().catch(() => ({}))).message || WORDS.send_failed);
+    }
+  });
+
+  // --- the come-back code: optional, shown on this page only, never stored in the browser ---
+  function comebackButton() {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn comeback-get";
+    button.textContent = WORDS.comeback_get;
+    button.addEventListener("click", () => showComebackCode(button));
+    return button;
+  }
+
+  async function showComebackCode(button) {
+    if (!conversation) return;
+    // One request at a time: each new code cancels the last, so a second click must not race the first.
+    button.disabled = true;
+    let response;
+    try {
+      response = await fetch(`/api/conversations/${conversation.id}/comeback-code`, { method: "POST", headers: headers() });
+    } catch (error) { response = null; }
+    const answer = response ? await response.json().catch(() => ({})) : {};
+    button.disabled = false;
+    if (!response) { notice(WORDS.offline); return; }
+    if (!response.ok) { notice(answer.message || WORDS.send_failed); return; }
+    notice("");
+    // A new code cancels the last one, so only the newest stays on the page.
+    log.querySelectorAll(".comeback-code").forEach((shown) => shown.remove());
+    log.querySelectorAll(".comeback-get").forEach((offer) => { offer.hidden = false; });
+    const box = document.createElement("div");
+    box.className = "comeback-code";
+    box.tabIndex = -1;
+    for (const text of answer.messages) {
+      const paragraph = document.createElement("p");
+      text.split(answer.code).forEach((part, index) => {
+        if (index) { const code = document.createElement("strong"); code.textContent = answer.code; paragraph.append(code); }
+        paragraph.append(part);
+      });
+      box.append(paragraph);
+    }
+    button.hidden = true;
+    button.after(box);
+    box.focus();
+  }
+
+  function comebackError(text) {
+    $(".comeback-error").textContent = text;
+    if (text) comebackField.setAttribute("aria-invalid", "true");
+    else comebackField.removeAttribute("aria-invalid");
+  }
+
+  // Opening a chat with its code leaves the new, empty one behind (offered only before the young
+  // person writes anything, so nothing of theirs is left); a code that does not work changes nothing.
+  $(".comeback-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const code = comebackField.value.trim();
+    if (!code) return;
+    let response;
+    try {
+      response = await fetch("/api/conversations/comeback", {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ code }),
+      });
+    } catch (error) { comebackError(WORDS.offline); return; }
+    const answer = await response.json().catch(() => ({}));
+    if (!response.ok) { comebackError(answer.message || WORDS.send_failed); comebackField.focus(); return; }
+    const unused = conversation;
+    disconnect();
+    reset();
+    comebackField.value = "";
+    comebackError("");
+    comeback.hidden = true;
+    conversation = { id: answer.conversation_id, token: answer.token };
+    remember();
+    connect();
+    notice(WORDS.comeback_opened);
+    input.focus();
+    if (unused) {
+      fetch(`/api/conversations/${unused.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${unused.token}` } })
+        .catch(() => { /* retention removes it later */ });
     }
   });
 
