@@ -289,6 +289,10 @@ def test_delete_my_chat(page: Page, service) -> None:
     expect(chat(page).get_by_role("alert")).to_have_text("Your chat has been deleted.")
     expect(chat(page).locator("li")).to_have_count(0)
     assert chat_frame(page).evaluate("() => sessionStorage.length") == 0
+    # Writing again starts a new chat: the message is sent and answered, not left pending.
+    say(page, "are you a real person")
+    expect(chat(page).locator("li.user_message:not(.pending)")).to_have_count(1)
+    expect(chat(page).locator(BOT_LINE).last).to_contain_text("chatbot, not a person")
 
 
 def test_a_pasted_image_is_refused_kindly(page: Page, service) -> None:

@@ -280,7 +280,8 @@
     log.append(item);
     scrollDown();
     outbox.push(message);
-    flush();
+    // After "delete my chat" there is no conversation until the young person writes again.
+    if (conversation) flush(); else start();
   }
 
   // Sends queued messages in order; a retry reuses the client_message_id, so the
