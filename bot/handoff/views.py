@@ -24,8 +24,7 @@ from bot.handoff import flows, service
 from bot.handoff.models import Case
 from bot.notify import conversation_channel, push_until_closed
 from bot.staff import service as staff
-from bot.staff.models import Role
-from bot.staff.security import CAN_TAKE_CASES, SignedIn, page_user, require_role, same_origin, signed_in
+from bot.staff.security import CAN_LEAD_SHIFT, CAN_TAKE_CASES, SignedIn, page_user, require_role, same_origin, signed_in
 from bot.templating import templates_for
 
 logger = logging.getLogger(__name__)
@@ -33,7 +32,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 templates = templates_for(__file__)
 worker = require_role(CAN_TAKE_CASES)
 # Watching any live case and reassigning it is for whoever leads the shift.
-lead = require_role({Role.ADMIN.value})
+lead = require_role(CAN_LEAD_SHIFT)
 REFRESH_SECONDS = 20.0
 # A long queue is paged, so the console stays usable with hundreds waiting.
 QUEUE_PAGE_SIZE = 50

@@ -64,7 +64,7 @@ def test_a_lead_watches_a_live_case_audited_and_reassigns_it(worker, database_ur
     [case_id] = queue_cases(database_url, [CaseLevel.HIGH])
     assert worker.api("POST", f"/console/api/cases/{case_id}/claim").status_code == 200
     app = worker.client.app
-    lead = Worker(app, database_url, "lead", Role.ADMIN)
+    lead = Worker(app, database_url, "lead", Role.LEAD)
     lead.sign_in()
     other = Worker(app, database_url, "ben")
     other.sign_in()
