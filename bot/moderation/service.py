@@ -53,6 +53,20 @@ class Filters:
     level: str | None = None
     outcome: str | None = None
     flag: str | None = None
+    # Only these conversations: those with a turn the reviewer asked for (see turn_matches).
+    conversation_ids: frozenset[str] | None = None
+
+
+def turn_matches(*, low_confidence_below: float | None, fallback: bool, tracker_url: str) -> frozenset[str] | None:
+    """The conversations with a turn Rasa was unsure of (confidence under ``low_confidence_below``)
+    and, if ``fallback``, with a turn it could not place: read from Rasa's tracker store, which may
+    be another database than the app's. None when neither is asked for."""
+    matches: list[set[str]] = []
+    if low_confidence_below is not None:
+        matches.append(tracker_store.senders_with_low_confidence(low_confidence_below, tracker_url=tracker_url))
+    if fallback:
+        matches.append(tracker_store.senders_with_fallback(tracker_url=tracker_url))
+    return frozenset(set.intersection(*matches)) if matches else None
 
 
 def recent_conversations(
@@ -124,6 +138,8 @@ def _filtered(query, filters: Filters):
         if filters.outcome is not None:
             matching_case = matching_case.where(Case.outcome == filters.outcome)
         query = query.where(matching_case.exists())
+    if filters.conversation_ids is not None:
+        query = query.where(Conversation.id.in_(filters.conversation_ids))
     if filters.flag is not None:
         query = query.where(
             select(ReviewFlag.id)

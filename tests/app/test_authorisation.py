@@ -163,6 +163,7 @@ TABLE: list[tuple[str, str, dict | None, dict[str, object]]] = [
         MODERATORS_ENDED_ONLY,
     ),
     ("GET", "/moderation/api/flags", None, MODERATORS),
+    ("GET", "/moderation/export/corrections.zip", None, MODERATORS),
     ("GET", "/moderation/api/audit", None, ADMINS),
     ("GET", "/reports", None, LEAD_PAGE),
     ("GET", "/reports/api/figures", None, LEADS),
