@@ -76,11 +76,24 @@ def summary(case: Case, *, with_quotes: bool) -> dict[str, Any]:
     return data
 
 
+def _in_hand(*, session: Session) -> list[dict[str, Any]]:
+    """For a shift lead: every case a worker holds, who holds it and for how long; no quotes."""
+    return [
+        {
+            **summary(case, with_quotes=False),
+            "holder": holder,
+            "held_seconds": int((utcnow() - case.claimed_at).total_seconds()),
+        }
+        for case, holder in service.in_hand(session=session)
+    ]
+
+
 def _state(*, user: SignedIn, session: Session, page: int = 0) -> dict[str, Any]:
     health = service.queue_health(session=session)
     pages = max(1, -(-health["total_waiting"] // QUEUE_PAGE_SIZE))
     page = min(page, pages - 1)
-    return {
+    lead_only = {"in_hand": _in_hand(session=session)} if user.role in CAN_LEAD_SHIFT else {}
+    return lead_only | {
         "queue": [
             summary(case, with_quotes=False)
             for case in service.queue_page(offset=page * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE, session=session)
@@ -107,7 +120,12 @@ async def console_page(request: Request) -> Response:
     return templates.TemplateResponse(
         request,
         "console.html",
-        {"user": user, "snippets": console.entries["snippets"], "outcomes": console.entries["outcomes"]},
+        {
+            "user": user,
+            "leads_shift": user.role in CAN_LEAD_SHIFT,
+            "snippets": console.entries["snippets"],
+            "outcomes": console.entries["outcomes"],
+        },
     )
 
 
