@@ -2,8 +2,10 @@
 postcodes, schools, social-media handles and links.
 
 Presidio's recognisers find phones (Google's libphonenumber, UK first), emails and URLs;
-UK patterns (postcodes, addresses, school names, handles after an app's name) are
-Presidio pattern recognisers; first names come from the list that gender-guesser ships
+UK patterns are Presidio pattern recognisers: postcodes, addresses, schools as UK schools
+are named (a place and a kind, a saint or the faith, a bishop, "Ysgol ..."), and account
+names by their shape (an underscore anywhere; digits, inner capitals or dots beside any of
+many platforms, however it is spelt); first names come from the list that gender-guesser ships
 (about 60,000 names from many countries). Nothing is downloaded at run time: the email
 check reads the public-suffix snapshot tldextract ships.
 
@@ -114,7 +116,7 @@ PATTERN_RECOGNISERS = {
         r"(?i)(?<=\b(?:username|user name|handle|gamertag)\s*(?:is|:|=|was)\s*@?)[A-Za-z0-9_.]{3,30}\b",
         # "kik me lonelyboy4u", "on discord hes night.owl", "twitch as ItzKaylumTV": a name shaped like
         # an account's, a few linking words after a platform or an account word.
-        rf"(?i)(?<=\b(?:{_APPS}|{_ACCOUNT_WORDS})(?:\s*(?:{_ACCOUNT_LINKS}))*\s+@?){_HANDLE_SHAPED}(?![\w@])",
+        rf"(?i)(?<=\b(?:{_APPS}|{_ACCOUNT_WORDS})(?:\s*(?:{_ACCOUNT_LINKS})){{0,3}}\s+@?){_HANDLE_SHAPED}(?![\w@])",
         # "its ghost_42 on fortnite": the same shape, followed by its platform.
         rf"(?i)(?<![\w@./#-]){_HANDLE_SHAPED}(?=\s+on\s+(?:{_APPS})\b)",
         # "goes by sk8r_boi", "add lily.r": verbs that take an account's name.
