@@ -193,6 +193,10 @@ def test_a_shift_lead_watches_a_case_with_a_worker_and_reassigns_it(page: Page, 
     assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     assert axe_violations(page) == []
     page.screenshot(path=str(artifacts / "console-lead-watching.png"), full_page=True)
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.screenshot(path=str(artifacts / "console-lead-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
 
     row.get_by_role("button", name="Reassign").click()
     page.get_by_label("to the worker with username").fill("ben-lead-test")
