@@ -149,19 +149,24 @@ def _filtered(query, filters: Filters):
     return query
 
 
-def review_turns(conversation_id: str, *, tracker_url: str, redactor: Redactor) -> list[dict[str, Any]]:
+def review_turns(
+    conversation_id: str, *, tracker_url: str, redactor: Redactor, low_confidence_below: float
+) -> list[dict[str, Any]]:
     """Per message of the young person, from Rasa's tracker store: what they said (redacted), the
-    intent and its confidence, the risk decision the safety action attached, and the bot's replies."""
+    intent and its confidence (marked low under ``low_confidence_below``, as the list's filter
+    does), the risk decision the safety action attached, and the bot's replies."""
     turns: list[dict[str, Any]] = []
     for type_name, event in tracker_store.events(conversation_id, tracker_url=tracker_url):
         if type_name == "user":
             intent = (event.get("parse_data") or {}).get("intent") or {}
+            confidence = float(intent.get("confidence") or 0.0)
             turns.append(
                 {
                     "turn": len(turns) + 1,
                     "text": redactor.redact(event.get("text") or ""),
                     "intent": intent.get("name"),
-                    "confidence": round(float(intent.get("confidence") or 0.0), 3),
+                    "confidence": round(confidence, 3),
+                    "low_confidence": confidence < low_confidence_below,
                     "fallback": intent.get("name") == tracker_store.FALLBACK_INTENT,
                     "decision": None,
                     "replies": [],

@@ -175,6 +175,7 @@ async def turns(
             conversation_id,
             tracker_url=services.settings.rasa_tracker_url,
             redactor=load_redactor(services.settings.content_dir),
+            low_confidence_below=services.settings.low_confidence_below,
         )
     )
     return {"turns": review}

@@ -89,6 +89,9 @@ def test_the_list_filters_to_low_confidence_and_fallback_turns(reviewed) -> None
     assert listed(fallback="true") == {ids["fallback"]}
     assert listed(low_confidence="true", fallback="true") == {ids["fallback"]}
     assert listed(fallback="true", level="critical") == set()
+    # Opened, the turn that matched says so.
+    [turn] = moderator.client.get(f"/moderation/api/conversations/{ids['unsure']}/turns").json()["turns"]
+    assert (turn["confidence"], turn["low_confidence"], turn["fallback"]) == (0.55, True, False)
 
 
 def test_the_page_states_the_low_confidence_threshold(reviewed) -> None:

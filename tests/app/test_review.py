@@ -65,6 +65,7 @@ def test_each_turn_shows_intent_confidence_decision_and_reply_redacted(reviewing
         "text": "my snap is [username]",
         "intent": "disclose_coercion",
         "confidence": 0.91,
+        "low_confidence": False,
         "fallback": False,
         "decision": {"action": "handoff", "level": "high", "criteria": ["coercion"]},
         "replies": ["Thanks for telling me."],
