@@ -46,7 +46,7 @@ help:
 	@echo "make eval     replay the development conversations and score the handoffs"
 	@echo "make nlu-report   cross-validate the NLU and write reports/"
 	@echo "make redaction-report   recall and precision of moderator redaction per kind"
-	@echo "make user NAME=... ROLE=staff|moderator|admin   create a console account (prints its password once)"
+	@echo "make user NAME=... ROLE=staff|lead|moderator|admin   create a console account (prints its password once)"
 
 # --- environments -----------------------------------------------------------
 
@@ -96,7 +96,7 @@ run: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL) migrate
 	$(APP_PY) -m bot.run_local
 
 user: $(APP_VENV)/.installed migrate
-	@test -n "$(NAME)" -a -n "$(ROLE)" || { echo "usage: make user NAME=... ROLE=staff|moderator|admin"; exit 2; }
+	@test -n "$(NAME)" -a -n "$(ROLE)" || { echo "usage: make user NAME=... ROLE=staff|lead|moderator|admin"; exit 2; }
 	$(APP_PY) -m bot.cli create-user --name "$(NAME)" --role "$(ROLE)"
 
 # --- tests ------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Administration from the command line.
 
-python -m bot.cli create-user --name NAME --role staff|moderator|admin
-python -m bot.cli set-role --name NAME --role staff|moderator|admin
+python -m bot.cli create-user --name NAME --role staff|lead|moderator|admin
+python -m bot.cli set-role --name NAME --role staff|lead|moderator|admin
 python -m bot.cli purge        delete conversations and outcomes past their retention periods
 python -m bot.cli export-corrections [--out DIR]   flagged turns, redacted, as NLU data and risk examples for review
 

@@ -77,6 +77,10 @@ class Settings:
     # Case outcomes (level, criteria, outcome, timings; no words) outlive their transcript
     # so that a service can count what happened, e.g. referrals, over a year or two.
     outcome_retention_days: int = field(default_factory=lambda: int(_env("BOT_OUTCOME_RETENTION_DAYS", "730")))
+    # A message whose intent Rasa gave less confidence than this is "low confidence" in moderation's
+    # filter: above the FallbackClassifier's threshold (0.45 in config.yml), so it also finds the
+    # messages the bot answered while barely sure of them.
+    low_confidence_below: float = field(default_factory=lambda: float(_env("BOT_LOW_CONFIDENCE", "0.6")))
     # Moderators review only ended conversations: no open case and this long without a message.
     ended_after_minutes: int = field(default_factory=lambda: int(_env("BOT_ENDED_AFTER_MINUTES", "60")))
     # Rasa's SQL tracker store (the same variable Rasa reads through endpoints.yml): deleting a

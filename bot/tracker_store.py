@@ -11,12 +11,21 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, case, column, create_engine, delete, func, inspect, select, table
+from sqlalchemy import Connection, Float, case, cast, column, create_engine, delete, func, inspect, select, table
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
 
 # Rasa's FallbackClassifier (config.yml) names a message it could not place with this intent.
 FALLBACK_INTENT = "nlu_fallback"
-EVENTS = table("events", column("id"), column("sender_id"), column("type_name"), column("timestamp"), column("data"))
+EVENTS = table(
+    "events",
+    column("id"),
+    column("sender_id"),
+    column("type_name"),
+    column("intent_name"),
+    column("timestamp"),
+    column("data"),
+)
 
 
 @cache
@@ -81,3 +90,38 @@ def fallback_counts(since: float, *, tracker_url: str) -> tuple[int, int]:
             ).where(user_events.c.type_name == "user", user_events.c.timestamp >= since)
         ).one()
         return int(turns), int(fallbacks)
+
+
+def _intent_confidence(connection: Connection):
+    """The confidence Rasa gave a user event's intent, read from the event's JSON (stored as text)."""
+    if connection.dialect.name == "postgresql":
+        return cast(cast(EVENTS.c.data, JSONB)[("parse_data", "intent", "confidence")].astext, Float)
+    return func.json_extract(EVENTS.c.data, "$.parse_data.intent.confidence")
+
+
+def senders_with_fallback(*, tracker_url: str) -> set[str]:
+    """Conversations with a message Rasa could not place (FALLBACK_INTENT)."""
+    with _events_table(tracker_url, write=False) as connection:
+        if connection is None:
+            return set()
+        return set(
+            connection.scalars(
+                select(EVENTS.c.sender_id)
+                .where(EVENTS.c.type_name == "user", EVENTS.c.intent_name == FALLBACK_INTENT)
+                .distinct()
+            )
+        )
+
+
+def senders_with_low_confidence(below: float, *, tracker_url: str) -> set[str]:
+    """Conversations with a message whose intent Rasa was less sure of than ``below``."""
+    with _events_table(tracker_url, write=False) as connection:
+        if connection is None:
+            return set()
+        return set(
+            connection.scalars(
+                select(EVENTS.c.sender_id)
+                .where(EVENTS.c.type_name == "user", _intent_confidence(connection) < below)
+                .distinct()
+            )
+        )

@@ -4,8 +4,10 @@
 
 Reads the labelled samples (every detail marked ``[words](kind)``): the one the
 redactor was tuned on, ``tests/redaction/labelled_messages.yml``, whose recall must
-meet the targets, and the held-out one, ``tests/redaction/holdout_messages.yml``,
-written afterwards and never tuned on. Runs the redactor on each message and prints, per kind:
+meet the targets; the first held-out one, ``tests/redaction/holdout_messages.yml``,
+written afterwards and since read while tuning; and the second held-out one,
+``tests/redaction/second_holdout_messages.yml``, written before the last changes and
+never tuned on. Runs the redactor on each message and prints, per kind:
 recall, the share of labelled details wholly hidden (by a finding of any kind, since
 hidden is what matters to the young person), and precision, the share of findings of
 that kind that overlap a labelled detail. Exits non-zero when the tuned sample misses a recall target.
@@ -26,6 +28,7 @@ from bot.moderation.redaction import KINDS, Finding, load_redactor
 PROJECT = Path(__file__).resolve().parent.parent
 SAMPLE = PROJECT / "tests" / "redaction" / "labelled_messages.yml"
 HOLDOUT = PROJECT / "tests" / "redaction" / "holdout_messages.yml"
+SECOND_HOLDOUT = PROJECT / "tests" / "redaction" / "second_holdout_messages.yml"
 RECALL_TARGETS = {
     "phone": 0.95,
     "email": 0.95,
@@ -144,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     below = report(SAMPLE, misses=args.misses)
     report(HOLDOUT, misses=args.misses)
+    report(SECOND_HOLDOUT, misses=args.misses)
     if below:
         print(f"\n{SAMPLE.name} is below the recall target for: {', '.join(below)}")
         return 1

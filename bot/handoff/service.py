@@ -127,6 +127,17 @@ def queue_health(*, session: Session) -> dict:
     }
 
 
+def in_hand(*, session: Session) -> Sequence[tuple[Case, str]]:
+    """Every case a worker holds, most urgent first, with the worker's username: what a shift lead
+    watches and reassigns."""
+    return session.execute(
+        select(Case, StaffUser.username)
+        .join(StaffUser, StaffUser.id == Case.claimed_by_id)
+        .where(Case.status == CaseStatus.CLAIMED.value)
+        .order_by(Case.level_rank, Case.claimed_at)
+    ).all()
+
+
 def held_by(user_id: int, *, session: Session) -> Sequence[Case]:
     return session.scalars(
         select(Case)

@@ -24,8 +24,7 @@ from bot.handoff import flows, service
 from bot.handoff.models import Case
 from bot.notify import conversation_channel, push_until_closed
 from bot.staff import service as staff
-from bot.staff.models import Role
-from bot.staff.security import CAN_TAKE_CASES, SignedIn, page_user, require_role, same_origin, signed_in
+from bot.staff.security import CAN_LEAD_SHIFT, CAN_TAKE_CASES, SignedIn, page_user, require_role, same_origin, signed_in
 from bot.templating import templates_for
 
 logger = logging.getLogger(__name__)
@@ -33,7 +32,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 templates = templates_for(__file__)
 worker = require_role(CAN_TAKE_CASES)
 # Watching any live case and reassigning it is for whoever leads the shift.
-lead = require_role({Role.ADMIN.value})
+lead = require_role(CAN_LEAD_SHIFT)
 REFRESH_SECONDS = 20.0
 # A long queue is paged, so the console stays usable with hundreds waiting.
 QUEUE_PAGE_SIZE = 50
@@ -77,11 +76,24 @@ def summary(case: Case, *, with_quotes: bool) -> dict[str, Any]:
     return data
 
 
+def _in_hand(*, session: Session) -> list[dict[str, Any]]:
+    """For a shift lead: every case a worker holds, who holds it and for how long; no quotes."""
+    return [
+        {
+            **summary(case, with_quotes=False),
+            "holder": holder,
+            "held_seconds": int((utcnow() - case.claimed_at).total_seconds()),
+        }
+        for case, holder in service.in_hand(session=session)
+    ]
+
+
 def _state(*, user: SignedIn, session: Session, page: int = 0) -> dict[str, Any]:
     health = service.queue_health(session=session)
     pages = max(1, -(-health["total_waiting"] // QUEUE_PAGE_SIZE))
     page = min(page, pages - 1)
-    return {
+    lead_only = {"in_hand": _in_hand(session=session)} if user.role in CAN_LEAD_SHIFT else {}
+    return lead_only | {
         "queue": [
             summary(case, with_quotes=False)
             for case in service.queue_page(offset=page * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE, session=session)
@@ -108,7 +120,12 @@ async def console_page(request: Request) -> Response:
     return templates.TemplateResponse(
         request,
         "console.html",
-        {"user": user, "snippets": console.entries["snippets"], "outcomes": console.entries["outcomes"]},
+        {
+            "user": user,
+            "leads_shift": user.role in CAN_LEAD_SHIFT,
+            "snippets": console.entries["snippets"],
+            "outcomes": console.entries["outcomes"],
+        },
     )
 
 

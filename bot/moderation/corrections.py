@@ -45,8 +45,17 @@ yaml.SafeDumper.add_representer(
 
 
 def export(out: Path, *, redactor: Redactor, session: Session) -> Exported:
-    """Writes out/nlu_review.yml (wrong intents, as the intent they should have had, in data/nlu/'s
-    format) and out/risk_review.yml (missed and needless handoffs, in data/safeguarding/risk/'s)."""
+    """Writes the review files (see review_files) into ``out``."""
+    files, exported = review_files(redactor=redactor, session=session)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (out / name).write_text(text, encoding="utf-8")
+    return exported
+
+
+def review_files(*, redactor: Redactor, session: Session) -> tuple[dict[str, str], Exported]:
+    """nlu_review.yml (wrong intents, as the intent they should have had, in data/nlu/'s format) and
+    risk_review.yml (missed and needless handoffs, in data/safeguarding/risk/'s), by file name."""
     examples: dict[str, list[str]] = {}
     conversations: list[dict] = []
     for flag in session.scalars(select(ReviewFlag).order_by(ReviewFlag.id)):
@@ -59,7 +68,6 @@ def export(out: Path, *, redactor: Redactor, session: Session) -> Exported:
             conversations.append({"turns": said, "criteria": list(flag.criteria), "risk_at": flag.turn})
         elif flag.kind == FlagKind.NEEDLESS_HANDOFF.value:
             conversations.append({"turns": said})
-    out.mkdir(parents=True, exist_ok=True)
     nlu = {
         "version": "3.1",
         "nlu": [
@@ -68,8 +76,10 @@ def export(out: Path, *, redactor: Redactor, session: Session) -> Exported:
         ],
     }
     header = "# Flagged by moderators and redacted; review before moving any of it into data/.\n"
-    (out / NLU_FILE).write_text(header + yaml.safe_dump(nlu, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    (out / RISK_FILE).write_text(
-        header + yaml.safe_dump({"conversations": conversations}, sort_keys=False, allow_unicode=True), encoding="utf-8"
+    files = {
+        NLU_FILE: header + yaml.safe_dump(nlu, sort_keys=False, allow_unicode=True),
+        RISK_FILE: header + yaml.safe_dump({"conversations": conversations}, sort_keys=False, allow_unicode=True),
+    }
+    return files, Exported(
+        nlu_examples=sum(len(texts) for texts in examples.values()), risk_examples=len(conversations)
     )
-    return Exported(nlu_examples=sum(len(texts) for texts in examples.values()), risk_examples=len(conversations))

@@ -2,8 +2,10 @@
 postcodes, schools, social-media handles and links.
 
 Presidio's recognisers find phones (Google's libphonenumber, UK first), emails and URLs;
-UK patterns (postcodes, addresses, school names, handles after an app's name) are
-Presidio pattern recognisers; first names come from the list that gender-guesser ships
+UK patterns are Presidio pattern recognisers: postcodes, addresses, schools as UK schools
+are named (a place and a kind, a saint or the faith, a bishop, "Ysgol ..."), and account
+names by their shape (an underscore anywhere; digits, inner capitals or dots beside any of
+many platforms, however it is spelt); first names come from the list that gender-guesser ships
 (about 60,000 names from many countries). Nothing is downloaded at run time: the email
 check reads the public-suffix snapshot tldextract ships.
 
@@ -37,20 +39,51 @@ from bot.settings import PROJECT_ROOT
 KINDS = ("email", "url", "handle", "phone", "postcode", "address", "school", "name")
 # A word at least this frequent (log probability) is an ordinary word first and a name second.
 COMMON_WORD_LOG_PROB = -11.5
+# A word rarer than this (towns and shops are commoner) where a school is expected is a school's name.
+RARE_WORD_LOG_PROB = -17.0
 
+# Platforms where a young person has an account, as they type them ("snp", "snapp", "instagrm",
+# "tik tok"): a name next to one of these is an account's name.
 _APPS = (
-    r"snap|snapchat|sc|insta|instagram|ig|tiktok|tik tok|tt|discord|twitter|x|kik|telegram|whatsapp|wa|"
-    r"facebook|fb|twitch|youtube|yt|reddit|roblox|xbox|psn|steam|threads|bereal|wizz|yubo|omegle|fortnite|epic"
+    r"sna?pp?(?:\s?cha?t)?|sc|insta(?:gra?m)?|insty|ig|tik\s?tok|tt|discord|disc|dc|twitter|x|kik|telegram|tg|"
+    r"whatsapp|wa|signal|facebook|fb|messenger|twitch|youtube|yt|reddit|tumblr|pinterest|vsco|roblox|minecraft|"
+    r"xbox|xbl|psn|playstation|steam|epic|fortnite|threads|bereal|wizz|yubo|hoop|omegle|spotify|linktree|onlyfans"
 )
-_ACCOUNT_WORDS = r"name|username|user name|user|handle|account|acc|id|tag|gamertag|@"
+_ACCOUNT_WORDS = (
+    r"name|username|user name|display name|user|handle|account|acc|id|tag|gamertag|gt|ign|channel|page|profile|"
+    r"server|@"
+)
+# Words between a platform and the account's name: "kik me X", "discord hes X", "twitch as X".
+_ACCOUNT_LINKS = r"is|was|=|:|-|me|him|her|them|hes|he's|shes|she's|its|it's|as|called|named|by|on"
+# A token shaped like an account name rather than a word: a digit or an underscore, a capital
+# inside it ("ItzKaylumTV") or a dot between letters ("izzy.bxx"); never ending in a full stop.
+_HANDLE_SHAPED = (
+    r"(?-i:(?=[A-Za-z0-9_.]*[A-Za-z])[A-Za-z0-9][A-Za-z0-9_.]*(?:[0-9_]|[a-z][A-Z]|[A-Za-z]\.[A-Za-z])"
+    r"[A-Za-z0-9_.]*[A-Za-z0-9_]|[A-Za-z][A-Za-z0-9.]*_)"
+)
 _STREET_TYPES = (
     r"road|rd|street|st|avenue|ave|lane|ln|close|drive|dr|way|crescent|cres|court|ct|place|pl|grove|gardens|"
     r"terrace|hill|park|row|walk|square|sq|mews|rise|view|green|parade|estate|flats|house|towers"
 )
+# The kinds of school in England, Wales, Scotland and Northern Ireland, longest first.
 _SCHOOL_TYPES = (
-    r"academy|high school|secondary school|primary school|grammar school|school|college|primary|secondary|"
-    r"grammar|high|comprehensive|comp"
+    r"sixth form college|sixth form|academy|high school|secondary school|primary school|grammar school|"
+    r"upper school|middle school|lower school|junior school|infant school|infants school|prep school|"
+    r"free school|studio school|community school|community college|sports college|technology college|"
+    r"school|college|collegiate|primary|secondary|grammar|high|comprehensive|comp|juniors|infants|utc"
 )
+# Said between a school's name and its kind: "Holy Trinity C of E Primary", "St Peter's RC High".
+_SCHOOL_DENOMINATIONS = (
+    r"c\.? ?of ?e\.?|cofe|ce|rc|r\.c\.|catholic|roman catholic|church of england|methodist|jewish|islamic|"
+    r"integrated|community|boys'?|girls'?|junior and infant"
+)
+# Schools named for a faith rather than a place, often said without "school": "Our Lady's", "Sacred Heart".
+_FAITH_SCHOOL_NAMES = (
+    r"our lady['’]?s|our lady of (?:the )?[a-z]+|sacred heart|holy (?:trinity|cross|family|rosary|name|spirit|"
+    r"ghost|redeemer|child|angels)|corpus christi|christ the king|notre dame|st\.? [a-z]+['’]?s|saint [a-z]+['’]?s"
+)
+# Welsh, Scottish Gaelic and Irish-medium schools put the kind first: "Ysgol Glan ...", "Gaelscoil ...".
+_SCHOOL_FIRST_WORDS = r"ysgol|sgoil|gaelscoil|bunscoil|col[aá]iste|scoil"
 # Words that never start a school's own name ("at my school" names no school).
 _NOT_A_SCHOOL_NAME = (
     r"my|the|our|his|her|a|an|this|that|their|same|new|old|your|whole|at|to|in|of|from|go|went|after|before|"
@@ -62,6 +95,12 @@ _SENTENCE_WORDS = r"I|My|The|Our|Your|His|Her|Their|At|In|To|From|Then|And|But|S
 # Chat words that gender-guesser also lists as names.
 CHAT_WORDS = frozenset({"im", "ive", "ill", "id", "u", "ur", "nan", "nana", "mum", "mam", "dad", "lol", "omg", "pls"})
 _DEFAULT_SCORE = 0.6
+
+
+def _title_case(alternatives: str) -> str:
+    """'high school|utc' -> 'High School|UTC': a school's kind as written in its name."""
+    return "|".join(word.upper() if len(word) <= 3 else word.title() for word in alternatives.split("|"))
+
 
 PATTERN_RECOGNISERS = {
     # Royal Mail's format: outward code (area, district) then inward code (sector, unit).
@@ -75,9 +114,18 @@ PATTERN_RECOGNISERS = {
         r"[A-Za-z][A-Za-z0-9_.]*[0-9_.][A-Za-z0-9_.]*",
         rf"(?i)(?<=\b(?:{_APPS})\s*(?:{_ACCOUNT_WORDS})?\s*(?::|=|is)\s*@?)[A-Za-z][A-Za-z0-9_.]{{2,29}}\b",
         r"(?i)(?<=\b(?:username|user name|handle|gamertag)\s*(?:is|:|=|was)\s*@?)[A-Za-z0-9_.]{3,30}\b",
-        # "he added me on snap as jj_boy2009", "the username sweetboy_19": a name with digits or underscores.
-        rf"(?i)(?<=\b(?:{_APPS}|{_ACCOUNT_WORDS})\s+(?:(?:is|was|as|:)\s+)?@?)"
-        r"[A-Za-z][A-Za-z0-9_.]*[0-9_][A-Za-z0-9_.]*",
+        # "kik me lonelyboy4u", "on discord hes night.owl", "twitch as ItzKaylumTV": a name shaped like
+        # an account's, a few linking words after a platform or an account word.
+        rf"(?i)(?<=\b(?:{_APPS}|{_ACCOUNT_WORDS})(?:\s*(?:{_ACCOUNT_LINKS})){{0,3}}\s+@?){_HANDLE_SHAPED}(?![\w@])",
+        # "its ghost_42 on fortnite": the same shape, followed by its platform.
+        rf"(?i)(?<![\w@./#-]){_HANDLE_SHAPED}(?=\s+on\s+(?:{_APPS})\b)",
+        # "goes by sk8r_boi", "add lily.r": verbs that take an account's name.
+        rf"(?i)(?<=\b(?:goes by|go by|went by|add|added|follow|followed|dm|dmd|dm'd|message|messaged)\s+@?)"
+        rf"{_HANDLE_SHAPED}(?![\w@])",
+        # Ordinary words never have an underscore: a word with one is an account's name wherever it is.
+        r"(?<![\w@./#-])(?=[A-Za-z0-9_.]*[A-Za-z])[A-Za-z0-9.]*_[A-Za-z0-9_.]*[A-Za-z0-9_](?![\w@])",
+        # Reddit's "u/name".
+        r"(?<=\bu/)[A-Za-z0-9_-]{3,20}\b",
         # Discord's old name#1234 tags.
         r"\b[A-Za-z0-9_.]{2,32}#\d{4}\b",
     ],
@@ -90,14 +138,23 @@ PATTERN_RECOGNISERS = {
         r"(?i)\bflat\s+\d+[a-z]?\b(?:,?\s+(?:[a-z'-]+\s+){1,3}(?:house|court|tower|towers|block))?",
     ],
     "school": [
-        r"\b(?:St\.?\s+)?(?:[A-Z][\w'’-]*\s+){1,4}(?:Academy|High School|Secondary School|Primary School|"
-        r"Grammar School|School|College|Primary|Secondary|Grammar|High|Comprehensive)\b",
+        # "Oakfield Academy", "Holy Trinity C of E Primary", "Wickersley School and Sports College".
+        rf"\b(?:St\.?\s+)?(?:[A-Z][\w'’-]*\s+){{1,4}}(?:(?i:{_SCHOOL_DENOMINATIONS})\s+)?"
+        rf"(?:{_title_case(_SCHOOL_TYPES)})\b(?:\s+(?:and|&)\s+(?:[A-Z][\w'’-]*\s+){{0,2}}"
+        rf"(?:{_title_case(_SCHOOL_TYPES)})\b)?",
         # "Parkside school": a capitalised name, then the kind of school in any case.
-        rf"\b(?:(?!(?:{_SENTENCE_WORDS})\b)[A-Z][\w'’-]*\s+){{1,3}}(?i:{_SCHOOL_TYPES})\b",
-        # Schools named after a saint, often said without "school": "St Mary's", "St Bede's".
-        r"\bSt\.?\s+[A-Z][a-z]+['’]s\b",
-        rf"(?i)(?<=\b(?:go to|goes to|going to|went to|at|attend|attends|from|in|year \d+ at|year \d+ in)\s+)"
-        rf"(?:(?!(?:{_NOT_A_SCHOOL_NAME})\b)[a-z'’-]+\s+){{1,3}}(?:{_SCHOOL_TYPES})\b",
+        rf"\b(?:(?!(?:{_SENTENCE_WORDS})\b)[A-Z][\w'’-]*\s+){{1,3}}(?i:(?:(?:{_SCHOOL_DENOMINATIONS})\s+)?"
+        rf"(?:{_SCHOOL_TYPES}))\b",
+        # Named for a saint or the faith, often said without "school": "St Mary's", "st aidans", "Sacred Heart".
+        rf"(?i)\b(?:{_FAITH_SCHOOL_NAMES})\b(?!\s+(?:{_STREET_TYPES})\b)",
+        # Named for a bishop or cardinal: "Bishop Vesey's", "Cardinal Newman".
+        r"\b(?:Bishop|Archbishop|Cardinal)\s+[A-Z][a-z]+(?:['’]s)?",
+        # "Ysgol Glan Clwyd", "gaelscoil na mara": the kind first, then up to three words of name.
+        rf"(?i)\b(?:{_SCHOOL_FIRST_WORDS})(?:\s+(?!(?:{_NOT_A_SCHOOL_NAME})\b)[\w'’-]+){{1,3}}",
+        rf"(?i)(?<=\b(?:go to|goes to|going to|went to|go|goes|went|at|attend|attends|from|in|left|moved to|"
+        rf"year \d+ at|year \d+ in|yr \d+ at)\s+)"
+        rf"(?:(?!(?:{_NOT_A_SCHOOL_NAME})\b)[a-z'’-]+\s+){{1,3}}(?:(?:{_SCHOOL_DENOMINATIONS})\s+)?"
+        rf"(?:{_SCHOOL_TYPES})\b",
         r"(?i)\bst\.?\s+[a-z]+(?:'s|s)?(?=\s+(?:rc|ce|catholic|c of e|primary|high|school|academy)\b)"
         r"(?:\s+(?:rc|ce|catholic|c of e))?(?:\s+(?:primary|high|school|academy))*",
     ],
@@ -110,6 +167,12 @@ _NAME_CUES = regex.compile(
     r"me and|and me|with|told|tell|texted|messaged|dm'd|dmed|said to|this boy|this girl|this guy|"
     r"mr|mrs|miss|ms|sir|i'm|im|i am|it's|its|it was|hi|hey)\s+)$"
 )
+# Where a young person names their school on its own: "i left Heathside", "we go to Parkside".
+_SCHOOL_ALONE = regex.compile(
+    r"(?i:\b(?:go to|goes to|going to|went to|go|goes|went|attend|attends|attended|at|left|leaving|"
+    r"moved to|moved from|started at|year \d+ at|yr \d+ at)\s+)([A-Z][a-z'’-]+)\b"
+)
+_PLATFORM = regex.compile(rf"(?i)(?:{_APPS})")
 _TITLES = regex.compile(r"(?i)\b(?:mr|mrs|miss|ms|sir|dr)\.?\s+[A-Za-z][a-z'-]+")
 _WORD = regex.compile(r"[A-Za-z][A-Za-z'’-]*")
 _SENTENCE_START = regex.compile(r"(?:^|[.!?\n]\s*|[\"“(]\s*)$")
@@ -185,6 +248,7 @@ class Redactor:
             for result in _results(recogniser, text)
         ]
         found += self._names(text)
+        found += self._schools_named_alone(text)
         kept_visible = self._help_services(text)
         chosen: list[Finding] = []
         for finding in sorted(found, key=lambda f: (-(f.end - f.start), KINDS.index(f.kind))):
@@ -214,14 +278,28 @@ class Redactor:
             if lower not in self.first_names or word == "I":
                 continue
             before = text[: match.start()]
-            # Stop words ("so", "will") are too often just words; a name inside a link or an email is part of it.
-            if lower in STOP_WORDS or lower in CHAT_WORDS or before.endswith((".", "/", "@")):
+            # Stop words ("so", "will") are too often just words, a platform ("yubo", "kik") is not a person,
+            # and a name inside a link or an email is part of it.
+            if (
+                lower in STOP_WORDS
+                or lower in CHAT_WORDS
+                or _PLATFORM.fullmatch(word)
+                or before.endswith((".", "/", "@"))
+            ):
                 continue
             if self.log_probs.get(lower, -20.0) <= COMMON_WORD_LOG_PROB or (
                 _NAME_CUES.search(before) or (word[0].isupper() and not _SENTENCE_START.search(before))
             ):
                 end = match.end() - (2 if word.endswith(("'s", "’s")) else 0)
                 findings.append(Finding("name", match.start(), self._with_surname(text, end)))
+        return findings
+
+    def _schools_named_alone(self, text: str) -> list[Finding]:
+        findings = []
+        for match in _SCHOOL_ALONE.finditer(text):
+            word = match.group(1).lower().replace("’", "'").removesuffix("'s")
+            if self.log_probs.get(word, -20.0) < RARE_WORD_LOG_PROB and not _PLATFORM.fullmatch(word):
+                findings.append(Finding("school", match.start(1), match.end(1)))
         return findings
 
     @staticmethod

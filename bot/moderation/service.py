@@ -53,6 +53,20 @@ class Filters:
     level: str | None = None
     outcome: str | None = None
     flag: str | None = None
+    # Only these conversations: those with a turn the reviewer asked for (see turn_matches).
+    conversation_ids: frozenset[str] | None = None
+
+
+def turn_matches(*, low_confidence_below: float | None, fallback: bool, tracker_url: str) -> frozenset[str] | None:
+    """The conversations with a turn Rasa was unsure of (confidence under ``low_confidence_below``)
+    and, if ``fallback``, with a turn it could not place: read from Rasa's tracker store, which may
+    be another database than the app's. None when neither is asked for."""
+    matches: list[set[str]] = []
+    if low_confidence_below is not None:
+        matches.append(tracker_store.senders_with_low_confidence(low_confidence_below, tracker_url=tracker_url))
+    if fallback:
+        matches.append(tracker_store.senders_with_fallback(tracker_url=tracker_url))
+    return frozenset(set.intersection(*matches)) if matches else None
 
 
 def recent_conversations(
@@ -124,6 +138,8 @@ def _filtered(query, filters: Filters):
         if filters.outcome is not None:
             matching_case = matching_case.where(Case.outcome == filters.outcome)
         query = query.where(matching_case.exists())
+    if filters.conversation_ids is not None:
+        query = query.where(Conversation.id.in_(filters.conversation_ids))
     if filters.flag is not None:
         query = query.where(
             select(ReviewFlag.id)
@@ -133,19 +149,24 @@ def _filtered(query, filters: Filters):
     return query
 
 
-def review_turns(conversation_id: str, *, tracker_url: str, redactor: Redactor) -> list[dict[str, Any]]:
+def review_turns(
+    conversation_id: str, *, tracker_url: str, redactor: Redactor, low_confidence_below: float
+) -> list[dict[str, Any]]:
     """Per message of the young person, from Rasa's tracker store: what they said (redacted), the
-    intent and its confidence, the risk decision the safety action attached, and the bot's replies."""
+    intent and its confidence (marked low under ``low_confidence_below``, as the list's filter
+    does), the risk decision the safety action attached, and the bot's replies."""
     turns: list[dict[str, Any]] = []
     for type_name, event in tracker_store.events(conversation_id, tracker_url=tracker_url):
         if type_name == "user":
             intent = (event.get("parse_data") or {}).get("intent") or {}
+            confidence = float(intent.get("confidence") or 0.0)
             turns.append(
                 {
                     "turn": len(turns) + 1,
                     "text": redactor.redact(event.get("text") or ""),
                     "intent": intent.get("name"),
-                    "confidence": round(float(intent.get("confidence") or 0.0), 3),
+                    "confidence": round(confidence, 3),
+                    "low_confidence": confidence < low_confidence_below,
                     "fallback": intent.get("name") == tracker_store.FALLBACK_INTENT,
                     "decision": None,
                     "replies": [],

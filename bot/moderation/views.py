@@ -3,6 +3,8 @@ every read recorded in the audit log. An admin may open a live conversation, giv
 
 from __future__ import annotations
 
+import io
+import zipfile
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
@@ -19,7 +21,7 @@ from bot.conversation import service as conversations
 from bot.database import utcnow
 from bot.errors import ApiError
 from bot.handoff.models import CaseLevel
-from bot.moderation import service
+from bot.moderation import corrections, service
 from bot.moderation.models import FlagKind
 from bot.moderation.redaction import load_redactor
 from bot.staff.models import Role, StaffUser
@@ -53,6 +55,7 @@ async def moderation_page(request: Request) -> Response:
             "flag_kinds": console.entries["flag_kinds"],
             "criteria": list(CRITERIA),
             "intents": sorted(service.known_intents()),
+            "low_confidence_below": request.app.state.services.settings.low_confidence_below,
         },
     )
 
@@ -65,14 +68,25 @@ async def list_conversations(
     level: CaseLevel | None = None,
     outcome: str | None = Query(None, max_length=32),
     flag: FlagKind | None = None,
+    low_confidence: bool = False,
+    fallback: bool = False,
     user: SignedIn = Depends(moderator),
 ) -> dict[str, Any]:
+    settings = request.app.state.services.settings
+    conversation_ids = await anyio.to_thread.run_sync(
+        lambda: service.turn_matches(
+            low_confidence_below=settings.low_confidence_below if low_confidence else None,
+            fallback=fallback,
+            tracker_url=settings.rasa_tracker_url,
+        )
+    )
     filters = service.Filters(
         since=datetime.combine(since, time.min, timezone.utc) if since else None,
         until=datetime.combine(until, time.max, timezone.utc) if until else None,
         level=level.value if level else None,
         outcome=outcome,
         flag=flag.value if flag else None,
+        conversation_ids=conversation_ids,
     )
     listing = await request.app.state.services.db(
         service.recent_conversations,
@@ -161,6 +175,7 @@ async def turns(
             conversation_id,
             tracker_url=services.settings.rasa_tracker_url,
             redactor=load_redactor(services.settings.content_dir),
+            low_confidence_below=services.settings.low_confidence_below,
         )
     )
     return {"turns": review}
@@ -254,3 +269,30 @@ def _audit_log(*, session: Session) -> list[dict[str, Any]]:
 async def audit_log(request: Request, _user: SignedIn = Depends(admin)) -> dict[str, Any]:
     """Who read, exported or deleted what, role changes and sign-ins: for admins."""
     return {"events": await request.app.state.services.db(_audit_log)}
+
+
+def _corrections_zip(*, user: SignedIn, content_dir, session: Session) -> bytes:
+    """The flagged turns, redacted, as the review files of `make export-corrections`; audited."""
+    files, exported = corrections.review_files(redactor=load_redactor(content_dir), session=session)
+    audit.record(
+        AuditAction.EXPORT,
+        actor_id=user.user_id,
+        detail={"what": "corrections", "nlu_examples": exported.nlu_examples, "risk_examples": exported.risk_examples},
+        session=session,
+    )
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as written:
+        for name, text in files.items():
+            written.writestr(name, text)
+    return archive.getvalue()
+
+
+@router.get("/export/corrections.zip")
+async def export_corrections(request: Request, user: SignedIn = Depends(moderator)) -> Response:
+    services = request.app.state.services
+    archive = await services.db(_corrections_zip, user=user, content_dir=services.settings.content_dir)
+    return Response(
+        archive,
+        media_type="application/zip",
+        headers={"Content-Disposition": 'attachment; filename="corrections-for-review.zip"'},
+    )

@@ -15,14 +15,13 @@ from bot.audit import service as audit
 from bot.audit.models import AuditAction
 from bot.database import utcnow
 from bot.reports import service
-from bot.staff.models import Role
-from bot.staff.security import SignedIn, page_user, require_role
+from bot.staff.security import CAN_LEAD_SHIFT, SignedIn, page_user, require_role
 from bot.templating import templates_for
 
 router = APIRouter(prefix="/reports", include_in_schema=False)
 templates = templates_for(__file__)
-CAN_SEE_REPORTS = {Role.ADMIN.value}
-reader = require_role(CAN_SEE_REPORTS)
+# Whoever leads the shift reads how the service is doing.
+reader = require_role(CAN_LEAD_SHIFT)
 DAYS = Query(30, ge=1, le=3650)
 
 
@@ -35,7 +34,7 @@ def _figures(request: Request, days: int):
 
 @router.get("", response_class=HTMLResponse)
 async def reports_page(request: Request, days: int = DAYS) -> Response:
-    user = await page_user(request, CAN_SEE_REPORTS, elsewhere="/console")
+    user = await page_user(request, CAN_LEAD_SHIFT, elsewhere="/console")
     if isinstance(user, Response):
         return user
     report = await _figures(request, days)

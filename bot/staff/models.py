@@ -13,8 +13,15 @@ from bot.database import Base, UTCDateTime, utcnow
 
 class Role(str, enum.Enum):
     STAFF = "staff"  # helpline workers: the live queue and the cases they hold
+    # A worker who runs the shift: also watches any live case, reassigns cases and reads the
+    # reports; no accounts, no moderation, no audit log.
+    LEAD = "lead"
     MODERATOR = "moderator"  # review transcripts of ended conversations
-    ADMIN = "admin"  # both, and the audit log
+    ADMIN = "admin"  # all of these, the audit log, and a live conversation opened for review with a reason
+
+
+# Who may hold cases, and so counts as a worker on shift.
+CASE_HOLDERS = frozenset({Role.STAFF.value, Role.LEAD.value, Role.ADMIN.value})
 
 
 class StaffUser(Base):

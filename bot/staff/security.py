@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 from bot.errors import ApiError
 from bot.settings import Settings
 from bot.staff import service
-from bot.staff.models import Role
+from bot.staff.models import CASE_HOLDERS, Role
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 CSRF_HEADER = "x-csrf-token"
 
-# What each role may do. Staff hold cases; moderators review ended conversations.
-CAN_TAKE_CASES = {Role.STAFF.value, Role.ADMIN.value}
+# What each role may do. Staff hold cases; leads also run the shift; moderators review ended conversations.
+CAN_TAKE_CASES = set(CASE_HOLDERS)
+CAN_LEAD_SHIFT = {Role.LEAD.value, Role.ADMIN.value}
 CAN_MODERATE = {Role.MODERATOR.value, Role.ADMIN.value}
 ANY_ROLE = {role.value for role in Role}
 

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bot.database import utcnow
-from bot.staff.models import Role, StaffSession, StaffUser
+from bot.staff.models import CASE_HOLDERS, Role, StaffSession, StaffUser
 
 SESSION_IDLE = timedelta(hours=2)
 SESSION_MAX = timedelta(hours=12)
@@ -121,7 +121,7 @@ def staff_on_shift(*, session: Session) -> int:
             .join(StaffSession, StaffSession.user_id == StaffUser.id)
             .where(
                 StaffUser.on_shift.is_(True),
-                StaffUser.role.in_([Role.STAFF.value, Role.ADMIN.value]),
+                StaffUser.role.in_(CASE_HOLDERS),
                 StaffSession.expires_at > now,
                 StaffSession.last_seen_at > now - SESSION_IDLE,
             )

@@ -2,37 +2,45 @@
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from bot import tracker_store
 from bot.settings import PROJECT_ROOT
+from tests.conftest import POSTGRES_ADMIN_URL
 
 RASA_PYTHON = PROJECT_ROOT / ".venv" / "rasa" / "bin" / "python"
 
 # Rasa saves a tracker for each sender id the way it does after a message: the table,
 # its columns and its rows are Rasa's, not an imitation of them.
 _SAVE_TRACKERS = """
-import asyncio, sys, time
+import asyncio, json, sys, time
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-url, hours_ago, senders = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
+url, hours_ago, intents, senders = sys.argv[1], float(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4:]
 at = time.time() - hours_ago * 3600
 store = SQLTrackerStore(Domain.empty(), dialect=url.split(":")[0], host=url)
 
 async def save():
     for sender in senders:
         # As Rasa stores a turn: the intent and its confidence, the safety action's decision, the reply.
+        intent = dict(zip(("name", "confidence"), intents.get(sender, ["disclose_coercion", 0.91])))
         events = [
             ActionExecuted("action_listen", timestamp=at),
             UserUttered(
                 "my snap is jake_22",
-                intent={"name": "disclose_coercion", "confidence": 0.91},
-                parse_data={"intent": {"name": "disclose_coercion", "confidence": 0.91}, "entities": []},
+                intent=intent,
+                parse_data={"intent": intent, "entities": []},
                 timestamp=at,
             ),
             BotUttered(data={"custom": {"safety": {"action": "handoff", "level": "high", "criteria": ["coercion"]}}}, timestamp=at),
@@ -44,10 +52,18 @@ asyncio.run(save())
 """
 
 
-def rasa_saves_trackers(tracker_url: str, sender_ids: list[str], *, hours_ago: float = 0) -> None:
+def rasa_saves_trackers(
+    tracker_url: str,
+    sender_ids: list[str],
+    *,
+    hours_ago: float = 0,
+    intents: dict[str, tuple[str, float]] | None = None,
+) -> None:
+    """Rasa stores one turn for each sender: a coercion disclosure at 0.91 unless ``intents``
+    gives the sender another (intent, confidence)."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore", "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run(
-        [str(RASA_PYTHON), "-c", _SAVE_TRACKERS, tracker_url, str(hours_ago), *sender_ids],
+        [str(RASA_PYTHON), "-c", _SAVE_TRACKERS, tracker_url, str(hours_ago), json.dumps(intents or {}), *sender_ids],
         capture_output=True,
         text=True,
         env=env,
@@ -67,3 +83,23 @@ def stored_events(tracker_url: str, sender_id: str) -> int:
             ).scalar_one()
     finally:
         engine.dispose()
+
+
+@contextmanager
+def rasa_tracker_database(kind: str, tmp_path: Path) -> Iterator[str]:
+    """An empty database for Rasa's tracker store, SQLite or on the local PostgreSQL server,
+    named as endpoints.yml names it."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'rasa-tracker.sqlite3'}"
+        return
+    name = f"youthchat_rasa_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"postgresql://postgres@127.0.0.1:5432/{name}"
+    finally:
+        tracker_store._engine.cache_clear()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -20,7 +20,7 @@ from bot.staff.models import Role
 from tests.app.conftest import Chat, make_settings
 from tests.app.console_helpers import Worker
 
-ROLES = ("anonymous", "other_token", "owner", "staff", "moderator", "admin")
+ROLES = ("anonymous", "other_token", "owner", "staff", "lead", "moderator", "admin")
 ALLOWED = "allowed"  # anything but 401 and 403, and never a server error
 LOGIN = "login"  # a page that sends the caller to sign in
 ELSEWHERE = "elsewhere"  # a page that sends a signed-in caller to the page their role has
@@ -28,19 +28,54 @@ ELSEWHERE = "elsewhere"  # a page that sends a signed-in caller to the page thei
 NOT_READY = 503
 
 PUBLIC = dict.fromkeys(ROLES, ALLOWED)
-OWNER_ONLY = {"anonymous": 401, "other_token": 403, "owner": ALLOWED, "staff": 401, "moderator": 401, "admin": 401}
-WORKERS = {"anonymous": 401, "other_token": 401, "owner": 401, "staff": ALLOWED, "moderator": 403, "admin": ALLOWED}
-MODERATORS = {"anonymous": 401, "other_token": 401, "owner": 401, "staff": 403, "moderator": ALLOWED, "admin": ALLOWED}
+OWNER_ONLY = {
+    "anonymous": 401,
+    "other_token": 403,
+    "owner": ALLOWED,
+    "staff": 401,
+    "lead": 401,
+    "moderator": 401,
+    "admin": 401,
+}
+WORKERS = {
+    "anonymous": 401,
+    "other_token": 401,
+    "owner": 401,
+    "staff": ALLOWED,
+    "lead": ALLOWED,
+    "moderator": 403,
+    "admin": ALLOWED,
+}
+# Leads run the shift, not moderation: no transcript review, no flags.
+MODERATORS = {
+    "anonymous": 401,
+    "other_token": 401,
+    "owner": 401,
+    "staff": 403,
+    "lead": 403,
+    "moderator": ALLOWED,
+    "admin": ALLOWED,
+}
 # A live conversation: moderators review ended ones only; an admin opens it with a reason.
 MODERATORS_ENDED_ONLY = {**MODERATORS, "moderator": 403}
-ADMINS = {"anonymous": 401, "other_token": 401, "owner": 401, "staff": 403, "moderator": 403, "admin": ALLOWED}
-# Leading the shift: for admins until a lead role exists.
-LEADS = {**ADMINS}
+# The audit log: admins only, not leads.
+ADMINS = {
+    "anonymous": 401,
+    "other_token": 401,
+    "owner": 401,
+    "staff": 403,
+    "lead": 403,
+    "moderator": 403,
+    "admin": ALLOWED,
+}
+# Leading the shift (watching any live case, reassigning, the reports): leads and admins.
+LEADS = {**ADMINS, "lead": ALLOWED}
 SIGNED_IN = {
     "anonymous": 401,
     "other_token": 401,
     "owner": 401,
     "staff": ALLOWED,
+    "lead": ALLOWED,
     "moderator": ALLOWED,
     "admin": ALLOWED,
 }
@@ -49,6 +84,7 @@ WORKER_PAGE = {
     "other_token": LOGIN,
     "owner": LOGIN,
     "staff": ALLOWED,
+    "lead": ALLOWED,
     "moderator": ELSEWHERE,
     "admin": ALLOWED,
 }
@@ -57,14 +93,18 @@ MODERATOR_PAGE = {
     "other_token": LOGIN,
     "owner": LOGIN,
     "staff": ELSEWHERE,
+    "lead": ELSEWHERE,
     "moderator": ALLOWED,
     "admin": ALLOWED,
 }
+# The reports page: leads and admins; others go to their own page.
+LEAD_PAGE = {**WORKER_PAGE, "staff": ELSEWHERE, "moderator": ELSEWHERE}
 WORKER_STREAM = {
     "anonymous": 4403,
     "other_token": 4403,
     "owner": 4403,
     "staff": ALLOWED,
+    "lead": ALLOWED,
     "moderator": 4403,
     "admin": ALLOWED,
 }
@@ -73,6 +113,7 @@ OWNER_STREAM = {
     "other_token": 4403,
     "owner": ALLOWED,
     "staff": 4401,
+    "lead": 4401,
     "moderator": 4401,
     "admin": 4401,
 }
@@ -122,10 +163,11 @@ TABLE: list[tuple[str, str, dict | None, dict[str, object]]] = [
         MODERATORS_ENDED_ONLY,
     ),
     ("GET", "/moderation/api/flags", None, MODERATORS),
+    ("GET", "/moderation/export/corrections.zip", None, MODERATORS),
     ("GET", "/moderation/api/audit", None, ADMINS),
-    ("GET", "/reports", None, {**MODERATOR_PAGE, "moderator": ELSEWHERE}),
-    ("GET", "/reports/api/figures", None, ADMINS),
-    ("GET", "/reports/export.csv", None, ADMINS),
+    ("GET", "/reports", None, LEAD_PAGE),
+    ("GET", "/reports/api/figures", None, LEADS),
+    ("GET", "/reports/export.csv", None, LEADS),
     # Last: they end the caller's session (the test signs in again after each).
     ("POST", "/console/logout", None, SIGNED_IN),
     ("POST", "/console/logout-everywhere", None, SIGNED_IN),
@@ -237,3 +279,7 @@ def test_every_endpoint_answers_each_role_as_the_table_says(callers: Callers, ro
         if template in SIGNS_OUT:
             callers.sign_in_again(role)
     assert wrong == []
+
+
+def test_every_row_says_what_each_role_gets() -> None:
+    assert [template for _, template, _, expected in TABLE if set(expected) != set(ROLES)] == []

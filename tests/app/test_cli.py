@@ -40,6 +40,14 @@ def test_create_user_prints_a_working_password_once_and_refuses_a_duplicate(data
     assert again.returncode == 1 and "already" in again.stderr
 
 
+def test_a_shift_lead_account_is_created_from_the_command_line(database_url: str) -> None:
+    created = cli(database_url, "create-user", "--name", "lee", "--role", "lead")
+    assert created.returncode == 0, created.stderr
+    assert "Created lead account 'lee'" in created.stdout
+    with session_factory(database_url)() as session:
+        assert staff.find_user("lee", session=session).role == "lead"
+
+
 def test_purge_deletes_idle_conversations_but_keeps_open_cases(database_url: str) -> None:
     long_ago = utcnow() - timedelta(days=400)
     with session_scope(session_factory(database_url)) as session:

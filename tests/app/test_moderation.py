@@ -21,6 +21,7 @@ from bot.database import session_factory, session_scope, utcnow
 from bot.staff.models import Role
 from tests.app.conftest import make_settings
 from tests.app.console_helpers import Worker, coercion_case
+from tests.app.rasa_tracker import rasa_saves_trackers, rasa_tracker_database
 
 IDENTIFYING = "im Jake Smith, text me on 07911 123456 or add me on snap jake_2010. i go to Oakfield Academy"
 
@@ -50,6 +51,53 @@ def audit_events(database_url: str, action: AuditAction) -> list[AuditEvent]:
         return list(
             session.scalars(select(AuditEvent).where(AuditEvent.action == action.value).order_by(AuditEvent.id))
         )
+
+
+@pytest.fixture
+def reviewed(database_url, tmp_path) -> Iterator[tuple[Worker, dict[str, str]]]:
+    """A moderator, and ended conversations whose turns Rasa itself stored in its tracker store
+    (on the same kind of database as the app's): one it was sure of, one it was unsure of, one
+    it could not place (the FallbackClassifier's intent, at its threshold) and one it never saw."""
+    kind = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    with rasa_tracker_database(kind, tmp_path) as tracker_url:
+        application = create_app(make_settings(database_url, rasa_tracker_url=tracker_url, low_confidence_below=0.6))
+        ids = {
+            name: conversation_with(database_url, "hello", quiet_for=timedelta(hours=2))
+            for name in ("sure", "unsure", "fallback", "unseen")
+        }
+        rasa_saves_trackers(
+            tracker_url,
+            [ids["sure"], ids["unsure"], ids["fallback"]],
+            intents={ids["unsure"]: ("ask_law", 0.55), ids["fallback"]: ("nlu_fallback", 0.45)},
+        )
+        with TestClient(application):
+            moderator = Worker(application, database_url, "mo", Role.MODERATOR)
+            moderator.sign_in()
+            yield moderator, ids
+
+
+def test_the_list_filters_to_low_confidence_and_fallback_turns(reviewed) -> None:
+    moderator, ids = reviewed
+
+    def listed(**filters) -> set[str]:
+        found = moderator.client.get("/moderation/api/conversations", params=filters).json()["conversations"]
+        return {item["conversation_id"] for item in found}
+
+    assert listed() == set(ids.values())
+    # Under the stated threshold (0.6): the unsure turn, and the fallback, given the threshold's 0.45.
+    assert listed(low_confidence="true") == {ids["unsure"], ids["fallback"]}
+    assert listed(fallback="true") == {ids["fallback"]}
+    assert listed(low_confidence="true", fallback="true") == {ids["fallback"]}
+    assert listed(fallback="true", level="critical") == set()
+    # Opened, the turn that matched says so.
+    [turn] = moderator.client.get(f"/moderation/api/conversations/{ids['unsure']}/turns").json()["turns"]
+    assert (turn["confidence"], turn["low_confidence"], turn["fallback"]) == (0.55, True, False)
+
+
+def test_the_page_states_the_low_confidence_threshold(reviewed) -> None:
+    moderator, _ = reviewed
+    page = moderator.client.get("/moderation").text
+    assert 'name="low_confidence"' in page and "under 60%" in page and 'name="fallback"' in page
 
 
 def test_moderators_list_and_open_only_ended_conversations(app, database_url) -> None:

@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
-from bot import retention, tracker_store
+from bot import retention
 from bot.app import create_app
 from bot.audit.models import AuditAction, AuditEvent
 from bot.conversation import service as conversations
@@ -20,25 +20,14 @@ from bot.database import session_factory, session_scope, utcnow
 from bot.handoff import service as cases
 from bot.handoff.models import Case, CaseLevel
 from tests.app.conftest import Chat, make_settings
-from tests.app.rasa_tracker import rasa_saves_trackers, stored_events
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.app.rasa_tracker import rasa_saves_trackers, rasa_tracker_database, stored_events
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def tracker_url(request, tmp_path) -> Iterator[str]:
-    """Rasa's tracker store on SQLite or on the local PostgreSQL server, as endpoints.yml names it."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'rasa-tracker.sqlite3'}"
-        return
-    name = f"youthchat_rasa_{secrets.token_hex(4)}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    tracker_store._engine.cache_clear()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    """Rasa's tracker store on SQLite or on the local PostgreSQL server."""
+    with rasa_tracker_database(request.param, tmp_path) as url:
+        yield url
 
 
 def test_a_young_persons_delete_removes_the_chat_from_rasas_tracker_store(sqlite_url, tracker_url) -> None:

@@ -3,16 +3,20 @@ and the corrections export validated by Rasa itself."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
+import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from bot.app import create_app
+from bot.audit.models import AuditAction, AuditEvent
 from bot.conversation import service as conversations
 from bot.conversation.models import EventType
 from bot.database import session_factory, session_scope, utcnow
@@ -61,6 +65,7 @@ def test_each_turn_shows_intent_confidence_decision_and_reply_redacted(reviewing
         "text": "my snap is [username]",
         "intent": "disclose_coercion",
         "confidence": 0.91,
+        "low_confidence": False,
         "fallback": False,
         "decision": {"action": "handoff", "level": "high", "criteria": ["coercion"]},
         "replies": ["Thanks for telling me."],
@@ -138,3 +143,21 @@ def test_the_export_is_redacted_and_rasa_validates_it(reviewing, sqlite_url, tmp
         env={**os.environ, "PYTHONWARNINGS": "ignore", "RASA_TELEMETRY_ENABLED": "false"},
     )
     assert validated.returncode == 0, validated.stdout[-3000:] + validated.stderr[-3000:]
+
+
+def test_a_moderator_downloads_the_same_export_and_the_download_is_audited(reviewing, sqlite_url, tmp_path) -> None:
+    moderator, conversation_id, _ = reviewing
+    assert flag(moderator, conversation_id, turn=2, kind="missed_handoff", criteria=["coercion"]).status_code == 201
+    downloaded = moderator.client.get("/moderation/export/corrections.zip")
+    assert downloaded.status_code == 200 and downloaded.headers["content-type"] == "application/zip"
+    files = zipfile.ZipFile(io.BytesIO(downloaded.content))
+    out = tmp_path / "corrections"
+    with session_scope(session_factory(sqlite_url)) as session:
+        corrections.export(out, redactor=load_redactor(), session=session)
+    for name in (corrections.NLU_FILE, corrections.RISK_FILE):
+        assert files.read(name).decode() == (out / name).read_text()
+    assert "darkboy_99" not in files.read(corrections.RISK_FILE).decode()
+    with session_factory(sqlite_url)() as session:
+        [recorded] = session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.EXPORT.value)).all()
+    assert recorded.actor_id is not None
+    assert recorded.detail == {"what": "corrections", "nlu_examples": 0, "risk_examples": 1}

@@ -64,11 +64,15 @@ def test_a_lead_watches_a_live_case_audited_and_reassigns_it(worker, database_ur
     [case_id] = queue_cases(database_url, [CaseLevel.HIGH])
     assert worker.api("POST", f"/console/api/cases/{case_id}/claim").status_code == 200
     app = worker.client.app
-    lead = Worker(app, database_url, "lead", Role.ADMIN)
+    lead = Worker(app, database_url, "lead", Role.LEAD)
     lead.sign_in()
     other = Worker(app, database_url, "ben")
     other.sign_in()
     assert other.api("GET", f"/console/api/cases/{case_id}/watch").status_code == 403
+    # Only a lead's console lists the cases with workers, without the young person's words.
+    assert "in_hand" not in other.state()
+    [in_hand] = lead.state()["in_hand"]
+    assert (in_hand["id"], in_hand["holder"]) == (case_id, "asha") and "cues" not in in_hand
     assert lead.api("GET", f"/console/api/cases/{case_id}/watch").status_code == 200
 
     assert lead.api("POST", f"/console/api/cases/{case_id}/reassign", {"worker": "nobody"}).status_code == 422

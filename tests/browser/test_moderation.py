@@ -1,5 +1,6 @@
 """The moderator's flow and the reports page in a real browser, with axe-core: find an ended
-conversation, open it (details hidden), flag a missed handoff; then read the reports.
+conversation, open it (details hidden), flag a missed handoff, export the flagged turns; then a
+shift lead reads the reports.
 
 Only the app runs here (no Rasa): these pages read the app's database and Rasa's tracker
 store, which Rasa itself writes for the test (tests/app/rasa_tracker.py)."""
@@ -9,12 +10,14 @@ from __future__ import annotations
 import os
 import signal
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from playwright.sync_api import Page, expect
 
 from bot.conversation import service as conversations
@@ -22,6 +25,7 @@ from bot.conversation.models import EventType
 from bot.database import session_factory, session_scope, upgrade_database, utcnow
 from bot.handoff import service as cases
 from bot.handoff.models import CaseLevel
+from bot.staff import service as staff
 from bot.staff.models import Role
 from tests.app.console_helpers import coercion_case, create_account
 from tests.app.rasa_tracker import rasa_saves_trackers
@@ -106,10 +110,19 @@ def test_a_moderator_finds_opens_and_flags_a_conversation(page: Page, app_only: 
     expect(page.locator("#flag-counts")).to_contain_text("Missed handoff: 1")
     page.screenshot(path=str(artifacts / "moderation.png"), full_page=True)
 
+    with page.expect_download() as downloading:
+        page.get_by_role("link", name="Export flagged turns for review").click()
+    exported = zipfile.ZipFile(downloading.value.path())
+    risk = yaml.safe_load(exported.read("risk_review.yml"))["conversations"]
+    assert [(item["criteria"], item["risk_at"]) for item in risk] == [(["coercion"], 1)]
+    assert "[username]" in risk[0]["turns"][0] and "jake_22" not in exported.read("risk_review.yml").decode()
 
-def test_the_reports_page_draws_its_charts_accessibly(page: Page, app_only: AppOnly, artifacts) -> None:
-    sign_in(page, app_only, Role.ADMIN)
-    page.goto(f"{app_only.base_url}/reports")
+
+def test_the_reports_page_draws_its_charts_accessibly_for_a_shift_lead(
+    page: Page, app_only: AppOnly, artifacts
+) -> None:
+    sign_in(page, app_only, Role.LEAD)
+    page.get_by_role("link", name="Reports").click()
     expect(page.get_by_role("heading", name="Reports", exact=True)).to_be_visible()
     expect(page.get_by_role("img", name="Outcomes")).to_be_visible()
     expect(page.locator(".numbers")).to_contain_text("p50 3.0 min")
@@ -160,3 +173,33 @@ def test_the_young_persons_privacy_page_is_accessible_on_a_phone(page: Page, app
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
     assert axe_violations(page) == []
     page.screenshot(path=str(artifacts / "privacy-phone.png"), full_page=True)
+
+
+def test_a_shift_lead_watches_a_case_with_a_worker_and_reassigns_it(page: Page, app_only: AppOnly, artifacts) -> None:
+    create_account(app_only.database_url, "asha-lead-test")
+    create_account(app_only.database_url, "ben-lead-test")
+    with session_scope(session_factory(app_only.database_url)) as session:
+        conversation, _ = conversations.create(session=session)
+        conversations.append_event(
+            conversation.id, EventType.USER_MESSAGE, {"text": "he wants more pics by tonight"}, session=session
+        )
+        case = coercion_case(conversation.id, opened_at_seq=1, session=session)
+        assert cases.claim(case.id, staff.find_user("asha-lead-test", session=session).id, session=session)
+    sign_in(page, app_only, Role.LEAD)
+    row = page.locator("#in-hand tbody tr").filter(has_text="asha-lead-test")
+    expect(row).to_have_count(1)
+    row.get_by_role("button", name="Watch").click()
+    expect(page.locator("#watched")).to_contain_text("he wants more pics by tonight")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    assert axe_violations(page) == []
+    page.screenshot(path=str(artifacts / "console-lead-watching.png"), full_page=True)
+    page.set_viewport_size({"width": 320, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    page.screenshot(path=str(artifacts / "console-lead-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
+    row.get_by_role("button", name="Reassign").click()
+    page.get_by_label("to the worker with username").fill("ben-lead-test")
+    page.locator("#reassign").get_by_role("button", name="Reassign").click()
+    expect(page.locator("#in-hand tbody tr").filter(has_text="ben-lead-test")).to_have_count(1)
+    expect(page.locator("#in-hand tbody tr").filter(has_text="asha-lead-test")).to_have_count(0)

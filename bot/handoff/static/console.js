@@ -1,4 +1,5 @@
-// The helpline console: live queue, claiming, chatting and closing cases.
+// The helpline console: live queue, claiming, chatting and closing cases; for a shift lead,
+// the cases with workers, to watch (read only, audited) and reassign.
 // All text from the server is rendered with textContent, never as HTML.
 (() => {
   "use strict";
@@ -12,6 +13,9 @@
   const shown = new Set();
   let firstLoad = true;
   let page = 0;
+  let watching = null;
+  let watchedSeq = 0;
+  let reassigning = null;
 
   async function api(method, path, body) {
     const response = await fetch(path, {
@@ -95,6 +99,52 @@
     shift.textContent = state.on_shift ? "On shift" : "Off shift";
     $("workers").textContent = `${state.workers_on_shift} on shift`;
     renderHealth();
+    if ($("lead")) renderInHand();
+  }
+
+  function renderInHand() {
+    const body = $("in-hand").querySelector("tbody");
+    body.replaceChildren();
+    for (const item of state.in_hand) {
+      const row = document.createElement("tr");
+      cell(row, item.level, `level level-${item.level}`);
+      cell(row, item.holder);
+      cell(row, waited(item.held_seconds));
+      const actions = $("in-hand-actions").content.cloneNode(true);
+      actions.querySelector(".watch").addEventListener("click", () => watch(item.id));
+      actions.querySelector(".reassign").addEventListener("click", () => askWhoFor(item.id));
+      cell(row, "").appendChild(actions);
+      body.appendChild(row);
+    }
+    $("in-hand-empty").hidden = state.in_hand.length > 0;
+  }
+
+  async function watch(caseId) {
+    watching = caseId;
+    watchedSeq = 0;
+    $("watched").replaceChildren();
+    $("watch-case").textContent = String(caseId);
+    $("watch").hidden = false;
+    await loadWatched();
+  }
+
+  async function loadWatched() {
+    try {
+      const { events } = await api("GET", `/console/api/cases/${watching}/watch?after=${watchedSeq}`);
+      for (const event of events) {
+        watchedSeq = Math.max(watchedSeq, event.seq);
+        $("watched").appendChild(eventItem(event));
+      }
+    } catch (error) { stopWatching(); }  // the case has closed; the notice says so
+  }
+
+  function stopWatching() { watching = null; $("watch").hidden = true; }
+
+  function askWhoFor(caseId) {
+    reassigning = caseId;
+    $("reassign-case").textContent = String(caseId);
+    $("reassign").hidden = false;
+    $("reassign-to").focus();
   }
 
   function renderHealth() {
@@ -115,6 +165,7 @@
     alertNewCritical();
     firstLoad = false;
     renderQueue();
+    if (watching !== null) await loadWatched();
     if (openCase !== null) {
       if (!state.held.some((item) => item.id === openCase)) { closePanel(); return; }
       await loadEvents();
@@ -160,6 +211,20 @@
 
   const speakers = { user_message: "Young person", bot_message: "Bot", human_message: "Helpline worker" };
 
+  function eventItem(event) {
+    const li = document.createElement("li");
+    li.className = event.type;
+    if (event.type === "status") {
+      li.textContent = `Status: ${event.status.replaceAll("_", " ")}`;
+    } else {
+      const who = document.createElement("span");
+      who.className = "who";
+      who.textContent = speakers[event.type] || event.type;
+      li.append(who, document.createTextNode(event.text || ""));
+    }
+    return li;
+  }
+
   async function loadEvents() {
     const { events } = await api("GET", `/console/api/cases/${openCase}/events?after=${lastSeq}`);
     const list = $("transcript");
@@ -168,17 +233,7 @@
       if (shown.has(event.seq)) continue;
       shown.add(event.seq);
       lastSeq = Math.max(lastSeq, event.seq);
-      const li = document.createElement("li");
-      li.className = event.type;
-      if (event.type === "status") {
-        li.textContent = `Status: ${event.status.replaceAll("_", " ")}`;
-      } else {
-        const who = document.createElement("span");
-        who.className = "who";
-        who.textContent = speakers[event.type] || event.type;
-        li.append(who, document.createTextNode(event.text || ""));
-      }
-      list.appendChild(li);
+      list.appendChild(eventItem(event));
     }
     list.scrollTop = list.scrollHeight;
   }
@@ -227,6 +282,19 @@
     state = await api("POST", "/console/api/shift", { on_shift: !state.on_shift });
     renderQueue();
   });
+
+  if ($("lead")) {
+    $("stop-watching").addEventListener("click", stopWatching);
+    $("reassign").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        await api("POST", `/console/api/cases/${reassigning}/reassign`, { worker: $("reassign-to").value.trim() });
+        notice("");
+        $("reassign").hidden = true;
+        $("reassign-to").value = "";
+      } finally { await refresh(); }
+    });
+  }
 
   $("next").addEventListener("click", claimNext);
   $("previous-page").addEventListener("click", () => { page = Math.max(0, page - 1); refresh(); });

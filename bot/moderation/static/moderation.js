@@ -38,7 +38,7 @@
     const said = document.createElement("p"); said.textContent = `Young person: ${turn.text}`;
     const facts = document.createElement("p");
     const decision = turn.decision ? `${turn.decision.action}${turn.decision.level ? " (" + turn.decision.level + ")" : ""} ${turn.decision.criteria.join(", ")}` : "none";
-    facts.textContent = `Intent: ${turn.intent} (${Math.round(turn.confidence * 100)}%)${turn.fallback ? ", fallback" : ""}. Risk decision: ${decision}.`;
+    facts.textContent = `Intent: ${turn.intent} (${Math.round(turn.confidence * 100)}%)${turn.low_confidence ? ", low confidence" : ""}${turn.fallback ? ", fallback" : ""}. Risk decision: ${decision}.`;
     const replies = document.createElement("p"); replies.textContent = `Bot: ${turn.replies.join(" ")}`;
     const form = document.createElement("form");
     form.className = "flag";
