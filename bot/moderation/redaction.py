@@ -203,6 +203,26 @@ class _OfflineEmailRecognizer(EmailRecognizer):
         return self._domains(pattern_text).fqdn != ""
 
 
+class _LinearUrlRecognizer(UrlRecognizer):
+    """Presidio's URL patterns, each allowed to start only where a run of host characters starts.
+
+    Tried from every position inside a long run such as "a.a.a.…", the patterns backtracked over
+    their whole TLD list each time: 11 s for one 4,000-character message. From the run's start only,
+    the same URLs are found in linear time."""
+
+    _HOST = r"(www\d{0,3}[.])?[a-z0-9.\-]{1,253}[.]"
+
+    def __init__(self) -> None:
+        patterns = []
+        for pattern in self.PATTERNS:
+            # A new Presidio release with other patterns must be looked at again, not silently slow.
+            if pattern.regex.count(self._HOST) != 1:
+                raise RuntimeError(f"Presidio's {pattern.name} URL pattern has changed: review _LinearUrlRecognizer")
+            anchored = pattern.regex.replace(self._HOST, r"(?<![a-z0-9.\-])" + self._HOST)
+            patterns.append(Pattern(pattern.name, anchored, pattern.score))
+        super().__init__(patterns=patterns)
+
+
 @cache
 def _word_log_probs() -> dict[str, float]:
     import spacy_lookups_data
@@ -225,7 +245,7 @@ class Redactor:
         self.recognisers: list[tuple[str, object]] = [
             ("phone", PhoneRecognizer(supported_regions=("GB",), leniency=0)),
             ("email", _OfflineEmailRecognizer()),
-            ("url", UrlRecognizer()),
+            ("url", _LinearUrlRecognizer()),
         ]
         for kind, patterns in PATTERN_RECOGNISERS.items():
             recogniser = PatternRecognizer(
