@@ -23,7 +23,7 @@ from bot.conversation import service as conversations
 from bot.errors import ApiError
 from bot.notify import conversation_channel, push_until_closed
 from bot.rate_limits import RateLimited
-from bot.services import Services
+from bot.services import services_of
 
 RATE_LIMITED = {429: {"description": "Too many requests: wait for Retry-After seconds"}}
 router = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=RATE_LIMITED)
@@ -73,22 +73,18 @@ class EventsOut(BaseModel):
     events: list[dict[str, Any]]
 
 
-def _services(request: HTTPConnection) -> Services:
-    return request.app.state.services
-
-
 async def _count_client_request(connection: HTTPConnection) -> None:
-    limits = _services(connection).rate_limits
+    limits = services_of(connection).rate_limits
     await limits.hit(limits.client_requests, "client", limits.client_key(connection.client and connection.client.host))
 
 
 async def _count_new_conversation(request: Request) -> None:
-    limits = _services(request).rate_limits
+    limits = services_of(request).rate_limits
     await limits.hit(limits.client_conversations, "new", limits.client_key(request.client and request.client.host))
 
 
 async def _count_message(conversation_id: str, request: Request) -> None:
-    limits = _services(request).rate_limits
+    limits = services_of(request).rate_limits
     await limits.hit(limits.conversation_messages, "messages", conversation_id)
 
 
@@ -104,17 +100,17 @@ def _bearer_token(request: Request) -> str | None:
     dependencies=[Depends(_count_client_request), Depends(_count_new_conversation)],
 )
 async def start_conversation(request: Request, body: ConversationIn | None = None) -> ConversationCreated:
-    services = _services(request)
+    services = services_of(request)
     conversation_id, token = await services.db(flows.start, content=services.content)
     if body is not None and body.nation:
-        await request.app.state.dialogue.remember_nation(conversation_id, body.nation)
+        await services.dialogue.remember_nation(conversation_id, body.nation)
     return ConversationCreated(conversation_id=conversation_id, token=token)
 
 
 @router.post("/comeback", response_model=ConversationCreated)
 async def come_back(body: ComebackIn, request: Request) -> ConversationCreated:
     """Open a conversation again with its come-back code; the code is used up and a new token issued."""
-    services = _services(request)
+    services = services_of(request)
     # Counted across the whole service, not per client: guessing from many addresses is no faster.
     guesses = (services.rate_limits.comeback_failures, "comeback-failures")
     if await services.rate_limits.exhausted(*guesses):
@@ -129,7 +125,7 @@ async def come_back(body: ComebackIn, request: Request) -> ConversationCreated:
 
 @router.post("/{conversation_id}/comeback-code", status_code=201, response_model=ComebackCodeOut)
 async def create_comeback_code(conversation_id: str, request: Request) -> ComebackCodeOut:
-    services = _services(request)
+    services = services_of(request)
     created = await services.db(
         flows.create_comeback_code,
         conversation_id=conversation_id,
@@ -142,7 +138,7 @@ async def create_comeback_code(conversation_id: str, request: Request) -> Comeba
 
 @router.delete("/{conversation_id}/comeback-code", status_code=204)
 async def cancel_comeback_code(conversation_id: str, request: Request) -> Response:
-    services = _services(request)
+    services = services_of(request)
     await services.db(
         flows.cancel_comeback_code,
         conversation_id=conversation_id,
@@ -162,7 +158,7 @@ async def cancel_comeback_code(conversation_id: str, request: Request) -> Respon
 async def send_message(
     conversation_id: str, message: MessageIn, request: Request, response: Response
 ) -> MessageAccepted:
-    services = _services(request)
+    services = services_of(request)
     text = flows.validate_text(message.text, services.settings.max_message_chars, services.content)
     seq, created = await services.db(
         flows.receive_message,
@@ -174,7 +170,7 @@ async def send_message(
         content=services.content,
     )
     if created:
-        request.app.state.dialogue.schedule(conversation_id)
+        services.dialogue.schedule(conversation_id)
         await services.notifier.publish(conversation_channel(conversation_id))
     else:
         response.status_code = 200
@@ -188,7 +184,7 @@ async def read_events(
     after: int = Query(0, ge=0, description="The last seq the client has seen"),
     wait: float = Query(0, ge=0, le=30, description="Seconds to wait for new events when there are none"),
 ) -> EventsOut:
-    services = _services(request)
+    services = services_of(request)
     token = _bearer_token(request)
     events = await services.db(
         flows.authorised_events, conversation_id=conversation_id, token=token, after=after, content=services.content
@@ -208,7 +204,7 @@ async def read_events(
 
 @router.delete("/{conversation_id}", status_code=204, dependencies=[Depends(_count_client_request)])
 async def delete_conversation(conversation_id: str, request: Request) -> Response:
-    services = _services(request)
+    services = services_of(request)
     await services.db(
         flows.delete,
         conversation_id=conversation_id,
@@ -223,7 +219,7 @@ async def delete_conversation(conversation_id: str, request: Request) -> Respons
 async def stream_events(websocket: WebSocket, conversation_id: str) -> None:
     """Pushes the same events as /events. The first client message authenticates:
     {"token": "...", "after": SEQ}; the token never goes in the URL, so never in a log."""
-    services = _services(websocket)
+    services = services_of(websocket)
     await websocket.accept()
     try:
         await _count_client_request(websocket)

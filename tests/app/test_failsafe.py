@@ -22,6 +22,7 @@ from bot.dialogue.safety_net import SafetyNet
 from bot.handoff.models import Case
 from safeguarding.assessment import Decision
 from tests.app.conftest import Chat, make_settings
+from tests.app.console_helpers import Worker
 
 
 def test_when_rasa_is_down_the_reply_gives_childline_and_999(chat: Chat) -> None:
@@ -190,6 +191,23 @@ def test_when_the_action_server_is_down_the_safety_net_still_hands_over(sqlite_u
     assert case.detected_by == "safety_net" and "coercion" in case.criteria
 
 
+def test_closing_a_case_hands_the_conversation_back_to_rasa(sqlite_url: str) -> None:
+    with StandInRasa() as rasa:
+        worker = Worker(create_app(make_settings(sqlite_url, rasa_url=rasa.url)), sqlite_url, "hand-back")
+        # One client for both sides: the app's background work and its Rasa client live on its event loop.
+        with worker.client:
+            worker.sign_in()
+            chat = Chat(worker.client)
+            last = chat.events()[-1]["seq"]
+            chat.send("he says hell send my nudes to my school unless i send him more")
+            chat.wait_for(lambda e: e["type"] == "status", after=last)
+            [case] = worker.state()["queue"]
+            assert worker.api("POST", f"/console/api/cases/{case['id']}/claim").status_code == 200
+            closed = worker.api("POST", f"/console/api/cases/{case['id']}/close", {"outcome": "no_further_action"})
+            assert closed.status_code == 200
+    assert rasa.requests[-1] == ("tracker_events", [{"event": "resume"}])
+
+
 def test_a_hanging_rasa_still_gets_the_young_person_an_answer_within_10_seconds(sqlite_url: str) -> None:
     """The default budget for Rasa, with a Rasa that never answers in time."""
     with StandInRasa() as rasa:
@@ -223,7 +241,7 @@ class SafetyNetThatFailsOn(SafetyNet):
 
 def test_a_poison_message_is_set_aside_with_the_failsafe_reply_and_a_case(sqlite_url: str) -> None:
     app = create_app(make_settings(sqlite_url))
-    app.state.dialogue.safety_net = SafetyNetThatFailsOn("xyzzy")
+    app.state.services.dialogue.safety_net = SafetyNetThatFailsOn("xyzzy")
     with TestClient(app) as client:
         chat = Chat(client)
         last = chat.events()[-1]["seq"]
