@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(console_views.router)
     app.include_router(moderation_views.router)
     app.include_router(privacy_views.router)
+    app.include_router(privacy_views.teen_api)
     app.include_router(reports_views.router)
     app.mount(
         "/console/static", StaticFiles(directory=PROJECT_ROOT / "bot" / "handoff" / "static"), name="console-static"

@@ -5,7 +5,7 @@ The contract (also in the README and the OpenAPI schema):
 - POST /api/conversations/{id}/messages {"client_message_id", "text"} -> {"seq"}
 - GET  /api/conversations/{id}/events?after=SEQ&wait=SECONDS -> {"events": [...]}
 - WS   /api/conversations/{id}/stream: send {"token", "after"} first, then receive events
-- DELETE /api/conversations/{id}: delete the chat, unless a safeguarding case is open
+- DELETE /api/conversations/{id}: delete the chat, unless a safeguarding case is open (bot/privacy/views.py)
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class EventsOut(BaseModel):
     events: list[dict[str, Any]]
 
 
-async def _count_client_request(connection: HTTPConnection) -> None:
+async def count_client_request(connection: HTTPConnection) -> None:
     limits = services_of(connection).rate_limits
     await limits.hit(limits.client_requests, "client", limits.client_key(connection.client and connection.client.host))
 
@@ -88,7 +88,7 @@ async def _count_message(conversation_id: str, request: Request) -> None:
     await limits.hit(limits.conversation_messages, "messages", conversation_id)
 
 
-def _bearer_token(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
@@ -97,7 +97,7 @@ def _bearer_token(request: Request) -> str | None:
     "",
     status_code=201,
     response_model=ConversationCreated,
-    dependencies=[Depends(_count_client_request), Depends(_count_new_conversation)],
+    dependencies=[Depends(count_client_request), Depends(_count_new_conversation)],
 )
 async def start_conversation(request: Request, body: ConversationIn | None = None) -> ConversationCreated:
     services = services_of(request)
@@ -129,7 +129,7 @@ async def create_comeback_code(conversation_id: str, request: Request) -> Comeba
     created = await services.db(
         flows.create_comeback_code,
         conversation_id=conversation_id,
-        token=_bearer_token(request),
+        token=bearer_token(request),
         hours=services.settings.comeback_hours,
         content=services.content,
     )
@@ -142,7 +142,7 @@ async def cancel_comeback_code(conversation_id: str, request: Request) -> Respon
     await services.db(
         flows.cancel_comeback_code,
         conversation_id=conversation_id,
-        token=_bearer_token(request),
+        token=bearer_token(request),
         content=services.content,
     )
     return Response(status_code=204)
@@ -153,7 +153,7 @@ async def cancel_comeback_code(conversation_id: str, request: Request) -> Respon
     response_model=MessageAccepted,
     status_code=202,
     responses={200: {"description": "A repeated client_message_id: the original seq"}},
-    dependencies=[Depends(_count_client_request), Depends(_count_message)],
+    dependencies=[Depends(count_client_request), Depends(_count_message)],
 )
 async def send_message(
     conversation_id: str, message: MessageIn, request: Request, response: Response
@@ -163,7 +163,7 @@ async def send_message(
     seq, created = await services.db(
         flows.receive_message,
         conversation_id=conversation_id,
-        token=_bearer_token(request),
+        token=bearer_token(request),
         client_message_id=message.client_message_id,
         text=text,
         payload=message.payload,
@@ -177,7 +177,7 @@ async def send_message(
     return MessageAccepted(seq=seq)
 
 
-@router.get("/{conversation_id}/events", response_model=EventsOut, dependencies=[Depends(_count_client_request)])
+@router.get("/{conversation_id}/events", response_model=EventsOut, dependencies=[Depends(count_client_request)])
 async def read_events(
     conversation_id: str,
     request: Request,
@@ -185,7 +185,7 @@ async def read_events(
     wait: float = Query(0, ge=0, le=30, description="Seconds to wait for new events when there are none"),
 ) -> EventsOut:
     services = services_of(request)
-    token = _bearer_token(request)
+    token = bearer_token(request)
     events = await services.db(
         flows.authorised_events, conversation_id=conversation_id, token=token, after=after, content=services.content
     )
@@ -202,19 +202,6 @@ async def read_events(
     return EventsOut(events=events)
 
 
-@router.delete("/{conversation_id}", status_code=204, dependencies=[Depends(_count_client_request)])
-async def delete_conversation(conversation_id: str, request: Request) -> Response:
-    services = services_of(request)
-    await services.db(
-        flows.delete,
-        conversation_id=conversation_id,
-        token=_bearer_token(request),
-        content=services.content,
-        tracker_url=services.settings.rasa_tracker_url,
-    )
-    return Response(status_code=204)
-
-
 @router.websocket("/{conversation_id}/stream")
 async def stream_events(websocket: WebSocket, conversation_id: str) -> None:
     """Pushes the same events as /events. The first client message authenticates:
@@ -222,7 +209,7 @@ async def stream_events(websocket: WebSocket, conversation_id: str) -> None:
     services = services_of(websocket)
     await websocket.accept()
     try:
-        await _count_client_request(websocket)
+        await count_client_request(websocket)
     except RateLimited as limited:
         await websocket.send_json(
             {
