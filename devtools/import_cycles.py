@@ -17,8 +17,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PROJECT_ROOT).with_suffix("").parts
+def _module_name(path: Path, root: Path) -> str:
+    parts = path.relative_to(root).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -47,12 +47,12 @@ def part_of(module: str, package: str) -> str | None:
     return f"{package}.{parts[1]}"
 
 
-def dependencies(package: str) -> dict[tuple[str, str], set[str]]:
+def dependencies(package: str, root: Path = PROJECT_ROOT) -> dict[tuple[str, str], set[str]]:
     """(part, part it imports) -> the files whose imports make that dependency."""
     edges: dict[tuple[str, str], set[str]] = defaultdict(set)
-    children = {path.stem if path.suffix else path.name for path in (PROJECT_ROOT / package).iterdir()}
-    for path in sorted((PROJECT_ROOT / package).rglob("*.py")):
-        module = _module_name(path)
+    children = {path.stem if path.suffix else path.name for path in (root / package).iterdir()}
+    for path in sorted((root / package).rglob("*.py")):
+        module = _module_name(path, root)
         importer = part_of(module, package)
         if importer is None:
             continue
@@ -60,14 +60,14 @@ def dependencies(package: str) -> dict[tuple[str, str], set[str]]:
         for name in _imported_names(tree, module, path.name == "__init__.py"):
             imported = part_of(name, package)
             if imported and imported != importer and imported.split(".")[1] in children:
-                edges[(importer, imported)].add(str(path.relative_to(PROJECT_ROOT)))
+                edges[(importer, imported)].add(str(path.relative_to(root)))
     return edges
 
 
-def cycles(package: str) -> list[list[str]]:
+def cycles(package: str, root: Path = PROJECT_ROOT) -> list[list[str]]:
     """The groups of parts that import each other, directly or not (strongly connected components)."""
     graph: dict[str, set[str]] = defaultdict(set)
-    for importer, imported in dependencies(package):
+    for importer, imported in dependencies(package, root):
         graph[importer].add(imported)
     index: dict[str, int] = {}
     lowest: dict[str, int] = {}
@@ -99,10 +99,11 @@ def cycles(package: str) -> list[list[str]]:
     return sorted(found)
 
 
-def report(package: str) -> str:
-    edges = dependencies(package)
+def report(package: str, root: Path = PROJECT_ROOT) -> str:
+    """Each cycle and the files whose imports make it; empty when there is none."""
+    edges = dependencies(package, root)
     lines = []
-    for component in cycles(package):
+    for component in cycles(package, root):
         lines.append("cycle: " + " <-> ".join(part.split(".", 1)[1] for part in component))
         for (importer, imported), files in sorted(edges.items()):
             if importer in component and imported in component:
