@@ -29,6 +29,8 @@ RATE_LIMITED = {429: {"description": "Too many requests: wait for Retry-After se
 router = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=RATE_LIMITED)
 
 POLL_SLICE_SECONDS = 5.0
+# The longest a client may ask /events to wait (the contract in the README and the OpenAPI schema).
+MAX_WAIT_SECONDS = 30
 STREAM_HEARTBEAT_SECONDS = 15.0
 
 
@@ -182,7 +184,7 @@ async def read_events(
     conversation_id: str,
     request: Request,
     after: int = Query(0, ge=0, description="The last seq the client has seen"),
-    wait: float = Query(0, ge=0, le=30, description="Seconds to wait for new events when there are none"),
+    wait: float = Query(0, ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for new events when there are none"),
 ) -> EventsOut:
     services = services_of(request)
     token = bearer_token(request)
