@@ -15,8 +15,10 @@ import httpx
 import pytest
 from playwright.sync_api import Frame, FrameLocator, Locator, Page, expect
 
+from devtools.console import ConsoleClient, create_account
+from devtools.processes import free_port
 from tests.browser.conftest import EXIT_URL, axe_violations
-from tests.running_service import free_port, start_app
+from tests.running_service import start_app
 
 BOT_LINE = "li.bot_message"
 FRAME = "#youthchat-chat"
@@ -86,27 +88,18 @@ def test_an_escalation_shows_the_status_change(page: Page, service) -> None:
 
 
 def test_a_helpline_worker_reply_arrives_in_the_widget(page: Page, service) -> None:
-    from tests.app.console_helpers import create_account
-
     name = f"worker{time.monotonic_ns()}"
     password = create_account(service.database_url, name)
     open_chat(page, service.embedding_site_url)
     say(page, "hes blackmailing me and says hell send the video to my school if i dont send more")
     expect(chat(page).get_by_role("status")).to_have_text("Finding a helpline worker for you…")
 
-    with httpx.Client(base_url=service.base_url) as console:
-        token = re.search(r'name="csrf_token" value="([^"]+)"', console.get("/console/login").text).group(1)
-        console.post("/console/login", data={"username": name, "password": password, "csrf_token": token})
-        csrf = re.search(r'name="csrf-token" content="([^"]+)"', console.get("/console").text).group(1)
-        headers = {"X-CSRF-Token": csrf}
-        queue = console.get("/console/api/state").json()["queue"]
-        case = max(queue, key=lambda item: item["created_at"])
-        assert console.post(f"/console/api/cases/{case['id']}/claim", headers=headers).status_code == 200
-        console.post(
-            f"/console/api/cases/{case['id']}/messages",
-            json={"text": "Hi, I'm Sam from the helpline."},
-            headers=headers,
-        )
+    with httpx.Client(base_url=service.base_url) as http:
+        console = ConsoleClient(http)
+        console.sign_in(name, password)
+        case = max(console.state()["queue"], key=lambda item: item["created_at"])
+        assert console.api("POST", f"/console/api/cases/{case['id']}/claim").status_code == 200
+        console.api("POST", f"/console/api/cases/{case['id']}/messages", {"text": "Hi, I'm Sam from the helpline."})
 
     expect(chat(page).get_by_role("status")).to_have_text("You're talking to a helpline worker.")
     reply = chat(page).locator("li.human_message")
