@@ -41,23 +41,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         sessions=session_factory(settings.database_url),
         notifier=make_notifier(settings.redis_url),
-        rasa=RasaClient(settings.rasa_url, settings.rasa_token, settings.actions_url, settings.rasa_timeout_seconds),
         content=load_content(settings.content_dir),
         console=load_content(settings.content_dir, "console"),
         rate_limits=RateLimits(settings),
     )
-    safety_net = SafetyNet()
+    rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.actions_url, settings.rasa_timeout_seconds)
+    dialogue = DialogueWorker(services, rasa, SafetyNet())
+    services.dialogue = dialogue
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.notifier.start()
-        await anyio.to_thread.run_sync(safety_net.warm_up)
-        app.state.dialogue.start()
+        await anyio.to_thread.run_sync(dialogue.safety_net.warm_up)
+        dialogue.start()
         purger = asyncio.create_task(purge_periodically(services))
         yield
         purger.cancel()
-        await app.state.dialogue.stop()
-        await services.rasa.close()
+        await dialogue.stop()
         await services.notifier.stop()
 
     app = FastAPI(
@@ -69,7 +69,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url="/redoc" if settings.api_docs else None,
     )
     app.state.services = services
-    app.state.dialogue = DialogueWorker(services, safety_net)
     install_error_handlers(app)
     app.add_middleware(
         BodySizeLimit,
@@ -85,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(console_views.router)
     app.include_router(moderation_views.router)
     app.include_router(privacy_views.router)
+    app.include_router(privacy_views.teen_api)
     app.include_router(reports_views.router)
     app.mount(
         "/console/static", StaticFiles(directory=PROJECT_ROOT / "bot" / "handoff" / "static"), name="console-static"

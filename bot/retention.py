@@ -75,7 +75,7 @@ def purge(*, settings: Settings, session: Session) -> Purged:
     """Delete conversations idle past BOT_RETENTION_DAYS (unless a case is open) and
     kept outcomes closed before BOT_OUTCOME_RETENTION_DAYS."""
     now = utcnow()
-    idle = conversations.idle_without_open_case(
+    idle = cases.idle_conversations_without_open_case(
         now - timedelta(days=settings.transcript_retention_days), session=session
     )
     delete_conversations(idle, by="retention", tracker_url=settings.rasa_tracker_url, session=session)

@@ -8,19 +8,17 @@ if one of them stops by itself, that is reported and the others are stopped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 
 from bot.settings import PROJECT_ROOT
-
-READY_TIMEOUT_SECONDS = 300
+from devtools.processes import NotReady, uvicorn_command, wait_until_answers
 
 
 @dataclass
@@ -88,7 +86,6 @@ def environment() -> tuple[dict[str, str], dict[str, str]]:
 
 def services(ports: dict[str, str], token: str) -> list[Service]:
     rasa_bin = str(PROJECT_ROOT / ".venv" / "rasa" / "bin")
-    app_bin = str(PROJECT_ROOT / ".venv" / "app" / "bin")
     return [
         Service(
             "action server", [f"{rasa_bin}/python", "-m", "rasa_sdk", "--actions", "actions", "-p", ports["actions"]]
@@ -113,35 +110,8 @@ def services(ports: dict[str, str], token: str) -> list[Service]:
                 "credentials.yml",
             ],
         ),
-        Service(
-            "app",
-            # No access log: it would record young people's IP addresses.
-            [
-                f"{app_bin}/uvicorn",
-                "bot.asgi:app",
-                "--host",
-                ports["app_host"],
-                "--port",
-                ports["app"],
-                "--no-access-log",
-            ],
-        ),
+        Service("app", uvicorn_command(ports["app_host"], ports["app"])),
     ]
-
-
-def wait_until_ready(url: str, running: list[Service]) -> bool:
-    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if any(service.exit_code() is not None for service in running):
-            return False
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return True
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(1)
-    return False
 
 
 def main() -> int:
@@ -162,12 +132,15 @@ def main() -> int:
         f"Starting: action server (127.0.0.1:{ports['actions']}), Rasa (127.0.0.1:{ports['rasa']}), app ({base})",
         flush=True,
     )
-    if wait_until_ready(f"{base}/readyz", running) and not stopping:
-        print(
-            f"\nReady.\n  Chat widget:      {base}/\n  Helpline console: {base}/console  (make user NAME=... ROLE=staff)\n"
-            f"  Moderation:       {base}/moderation\n  API schema:       {base}/openapi.json\nPress Ctrl-C to stop.\n",
-            flush=True,
-        )
+    # When not ready (a process stopped, or the wait ran out), the supervision below says which stopped.
+    with contextlib.suppress(NotReady):
+        wait_until_answers(f"{base}/readyz", [service.process for service in running])
+        if not stopping:
+            print(
+                f"\nReady.\n  Chat widget:      {base}/\n  Helpline console: {base}/console  (make user NAME=... ROLE=staff)\n"
+                f"  Moderation:       {base}/moderation\n  API schema:       {base}/openapi.json\nPress Ctrl-C to stop.\n",
+                flush=True,
+            )
     status = 0
     while not stopping:
         crashed = [service for service in running if service.exit_code() is not None]

@@ -48,7 +48,6 @@ class Settings:
     # Long enough for a long, rambling message; short enough to keep a single
     # message readable for a helpline worker.
     max_message_chars: int = field(default_factory=lambda: int(_env("BOT_MAX_MESSAGE_CHARS", "4000")))
-    max_wait_seconds: float = 30.0
     # Larger request bodies are refused (413) before they are parsed: a message of the longest
     # length, every character escaped in JSON, fits several times over.
     max_body_bytes: int = field(default_factory=lambda: int(_env("BOT_MAX_BODY_BYTES", "65536")))
@@ -96,7 +95,6 @@ class Settings:
     # than it lives.
     limit_comeback_failures: str = field(default_factory=lambda: _env("BOT_LIMIT_COMEBACK_FAILURES", "30/10 minutes"))
     content_dir: Path = PROJECT_ROOT / "content"
-    lexicon_path: Path = PROJECT_ROOT / "data" / "safeguarding" / "cues.yml"
 
 
 def get_settings() -> Settings:

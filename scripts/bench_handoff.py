@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import re
 import secrets
 import statistics
 import sys
@@ -23,10 +22,9 @@ import time
 import httpx
 import websockets
 
-from bot.database import session_factory, session_scope
 from bot.settings import get_settings
-from bot.staff import service as staff
-from bot.staff.models import Role
+from devtools.console import ConsoleClient, create_account
+from devtools.teen import TeenClient, expect
 from scripts.running import default_base_url, running_service
 
 MESSAGES = [
@@ -37,38 +35,23 @@ MESSAGES = [
 ]
 
 
-def send_all_cookies(http: httpx.Client) -> None:
-    """Send the Secure cookies too: a browser does on a loopback origin over plain HTTP, httpx does not."""
-    http.headers["Cookie"] = "; ".join(f"{cookie.name}={cookie.value}" for cookie in http.cookies.jar)
-
-
-def sign_in(http: httpx.Client) -> None:
+def sign_in(http: httpx.Client) -> ConsoleClient:
+    """A new worker, signed in and on shift."""
     name = f"bench-{secrets.token_hex(4)}"
-    with session_scope(session_factory(get_settings().database_url)) as session:
-        _, password = staff.create_user(name, Role.STAFF, session=session)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', http.get("/console/login").text).group(1)
-    send_all_cookies(http)
-    http.post("/console/login", data={"username": name, "password": password, "csrf_token": token})
-    send_all_cookies(http)
-    csrf = re.search(r'name="csrf-token" content="([^"]+)"', http.get("/console").text).group(1)
-    http.headers["X-CSRF-Token"] = csrf
-    http.post("/console/api/shift", json={"on_shift": True}).raise_for_status()
+    console = ConsoleClient(http, secure_cookies_over_http=True)
+    console.sign_in(name, create_account(get_settings().database_url, name))
+    console.go_on_shift()
+    return console
 
 
 async def queued_ids(http: httpx.AsyncClient) -> set[int]:
     return {case["id"] for case in (await http.get("/console/api/state")).json()["queue"]}
 
 
-async def one_case(http: httpx.AsyncClient, stream, text: str) -> float:
+async def one_case(http: httpx.AsyncClient, teen_http: httpx.Client, stream, text: str) -> float:
     """Time one coercion message to its case in the queue; then claim and close that case only."""
     before = await queued_ids(http)
-    created = (await http.post("/api/conversations")).json()
-    sent = await http.post(
-        f"/api/conversations/{created['conversation_id']}/messages",
-        json={"client_message_id": "bench", "text": text},
-        headers={"Authorization": f"Bearer {created['token']}"},
-    )
-    sent.raise_for_status()
+    expect(TeenClient(teen_http).send(text), 202)
     acknowledged = time.perf_counter()
     while not (new := await queued_ids(http) - before):
         with contextlib.suppress(TimeoutError):
@@ -82,18 +65,17 @@ async def one_case(http: httpx.AsyncClient, stream, text: str) -> float:
 
 async def measure(base_url: str, cases: int) -> list[float]:
     with httpx.Client(base_url=base_url, timeout=30) as sync_http:
-        sign_in(sync_http)
-        headers = dict(sync_http.headers)
+        console = sign_in(sync_http)
+        headers = {**sync_http.headers, "X-CSRF-Token": console.csrf}
     ws_url = base_url.replace("http", "ws", 1) + "/console/stream"
     async with (
         httpx.AsyncClient(base_url=base_url, timeout=30, headers=headers) as http,
         websockets.connect(ws_url, additional_headers={"Cookie": headers["cookie"]}, origin=base_url) as stream,
     ):
         await stream.recv()
-        timings = []
-        for index in range(cases):
-            timings.append(await one_case(http, stream, MESSAGES[index % len(MESSAGES)]))
-        return timings
+        # The young people's own client: they have no staff cookie.
+        with httpx.Client(base_url=base_url, timeout=30) as teen_http:
+            return [await one_case(http, teen_http, stream, MESSAGES[index % len(MESSAGES)]) for index in range(cases)]
 
 
 def main() -> int:

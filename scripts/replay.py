@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -23,43 +22,18 @@ from sqlalchemy import select
 from bot.database import session_factory
 from bot.handoff.models import Case
 from bot.settings import get_settings
+from devtools.teen import TeenClient
 from scripts.running import default_base_url, running_service
-
-REPLY_TIMEOUT_SECONDS = 60
-
-
-def replies_after(http: httpx.Client, conversation: str, headers: dict, seq: int) -> list[dict]:
-    """Every event after the young person's message at `seq`, once the turn has been handled."""
-    events: list[dict] = []
-    deadline = time.monotonic() + REPLY_TIMEOUT_SECONDS
-    while not any(event["type"] != "user_message" for event in events):
-        if time.monotonic() > deadline:
-            break
-        after = events[-1]["seq"] if events else seq
-        response = http.get(
-            f"/api/conversations/{conversation}/events", params={"after": after, "wait": 10}, headers=headers
-        )
-        response.raise_for_status()
-        events += response.json()["events"]
-    return events
 
 
 def replay_one(http: httpx.Client, item: dict, sessions) -> dict:
-    started = http.post("/api/conversations")
-    started.raise_for_status()
-    conversation = started.json()["conversation_id"]
-    headers = {"Authorization": f"Bearer {started.json()['token']}"}
+    young_person = TeenClient(http)
     replies: list[list[str]] = []
     escalated_at = None
     offered = False
     for number, text in enumerate(item["turns"], start=1):
-        sent = http.post(
-            f"/api/conversations/{conversation}/messages",
-            json={"client_message_id": f"turn-{number}", "text": text},
-            headers=headers,
-        )
-        sent.raise_for_status()
-        events = replies_after(http, conversation, headers, sent.json()["seq"])
+        # settle=0: the turn's replies are stored together, so the first of them ends the turn.
+        events = young_person.say(text, settle=0)
         bot_messages = [event for event in events if event["type"] == "bot_message"]
         replies.append([event["text"] for event in bot_messages])
         offered = offered or any(
@@ -69,7 +43,7 @@ def replay_one(http: httpx.Client, item: dict, sessions) -> dict:
             escalated_at = number
             break
     with sessions() as session:
-        case = session.scalars(select(Case).where(Case.conversation_id == conversation).order_by(Case.id)).first()
+        case = session.scalars(select(Case).where(Case.conversation_id == young_person.id).order_by(Case.id)).first()
     automatic = case is not None and case.level != "offered"
     return {
         "id": item["id"],

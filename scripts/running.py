@@ -5,32 +5,18 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
-import httpx
-
-from bot.settings import PROJECT_ROOT
-
-START_TIMEOUT_SECONDS = 300
+from devtools.processes import RUN_LOCAL, answers, running
 
 
 def default_base_url() -> str:
     return f"http://127.0.0.1:{os.environ.get('BOT_PORT', '8000')}"
 
 
-def ready(base_url: str) -> bool:
-    try:
-        return httpx.get(f"{base_url}/readyz", timeout=3).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 @contextlib.contextmanager
 def running_service(base_url: str) -> Iterator[None]:
-    if ready(base_url):
+    if answers(f"{base_url}/readyz"):
         yield
         return
     # The script is the service's only client, replaying hundreds of young people from one address:
@@ -40,14 +26,6 @@ def running_service(base_url: str) -> Iterator[None]:
         "BOT_LIMIT_CLIENT_REQUESTS": "100000/minute",
         **os.environ,
     }
-    process = subprocess.Popen([sys.executable, "-m", "bot.run_local"], cwd=PROJECT_ROOT, env=env)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not ready(base_url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the service did not start; see its output above")
-            time.sleep(1)
+    # The service's output goes to the terminal, where a failure to start explains itself.
+    with running(RUN_LOCAL, env=env, ready_url=f"{base_url}/readyz", output=None, how_to_stop=signal.SIGINT):
         yield
-    finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=60)

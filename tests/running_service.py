@@ -11,27 +11,19 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 
+from devtools.processes import RUN_LOCAL, free_port, start, stop, uvicorn_command
+from devtools.teen import TeenClient
+
 PROJECT = Path(__file__).resolve().parents[1]
-STARTUP_SECONDS = 300
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def readme_embed(service_url: str) -> str:
@@ -73,35 +65,9 @@ class EmbeddingSite:
         self.server.server_close()
 
 
-def start_app(env: dict[str, str], port: int, timeout: float = 120) -> subprocess.Popen:
-    """One more app instance (uvicorn, no access log) on this port, once it answers /healthz."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bot.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + timeout
-    while True:
-        assert process.poll() is None, "the app stopped while starting"
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "the app was not up in time"
-        time.sleep(0.3)
+def start_app(env: dict[str, str], port: int) -> subprocess.Popen:
+    """One more app instance on this port, once it answers /healthz."""
+    return start(uvicorn_command("127.0.0.1", port), env=env, ready_url=f"http://127.0.0.1:{port}/healthz", timeout=120)
 
 
 @dataclass
@@ -139,21 +105,8 @@ def service(tmp_path_factory) -> Iterator[RunningService]:
 
     upgrade_database(database_url)
     log = folder / "service.log"
-    with open(log, "wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bot.run_local"], cwd=PROJECT, env=env, stdout=output, stderr=subprocess.STDOUT
-        )
     base_url = f"http://127.0.0.1:{ports['BOT_PORT']}"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        assert process.poll() is None, f"the service stopped while starting:\n{log.read_text()[-4000:]}"
-        try:
-            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, f"the service was not ready in time:\n{log.read_text()[-4000:]}"
-        time.sleep(1)
+    process = start(RUN_LOCAL, env=env, ready_url=f"{base_url}/readyz", output=log)
     app_env = {
         **env,
         "BOT_RASA_URL": f"http://127.0.0.1:{ports['RASA_PORT']}",
@@ -171,54 +124,11 @@ def service(tmp_path_factory) -> Iterator[RunningService]:
         embedding_site_url=site.url,
     )
     site.close()
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=60)
-
-
-class Conversation:
-    """A young person's conversation through the public API of the running service."""
-
-    def __init__(self, base_url: str, nation: str | None = None) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=30)
-        # The nation is what the widget's data-nation sends when a conversation starts.
-        started = self.http.post("/api/conversations", json={"nation": nation} if nation else None)
-        assert started.status_code == 201, started.text
-        self.id = started.json()["conversation_id"]
-        self.headers = {"Authorization": f"Bearer {started.json()['token']}"}
-        self.seen = self.http.get(f"/api/conversations/{self.id}/events", headers=self.headers).json()["events"]
-        self.sent = 0
-
-    @property
-    def last_seq(self) -> int:
-        return self.seen[-1]["seq"] if self.seen else 0
-
-    def say(self, text: str, payload: str | None = None, settle: float = 1.5) -> list[dict]:
-        """Send a message and return every event that follows it until the bot falls quiet."""
-        self.sent += 1
-        body = {"client_message_id": f"e2e-{self.sent}", "text": text, **({"payload": payload} if payload else {})}
-        response = self.http.post(f"/api/conversations/{self.id}/messages", json=body, headers=self.headers)
-        assert response.status_code == 202, response.text
-        seq = response.json()["seq"]
-        new: list[dict] = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            after = max([seq - 1, *[e["seq"] for e in new]])
-            wait = settle if any(e["type"] != "user_message" for e in new) else 20
-            events = self.http.get(
-                f"/api/conversations/{self.id}/events", params={"after": after, "wait": wait}, headers=self.headers
-            ).json()["events"]
-            if not events and any(e["type"] != "user_message" for e in new):
-                break
-            new += events
-        self.seen += new
-        return [e for e in new if e["seq"] > seq]
-
-    def close(self) -> None:
-        self.http.close()
+    stop(process, signal.SIGINT)
 
 
 @pytest.fixture
-def conversation(service: RunningService) -> Iterator[Conversation]:
-    conversation = Conversation(service.base_url)
+def conversation(service: RunningService) -> Iterator[TeenClient]:
+    conversation = TeenClient.at(service.base_url)
     yield conversation
     conversation.close()

@@ -226,18 +226,6 @@ def user_texts(conversation_id: str, *, session: Session) -> list[str]:
     return [payload["text"] for payload in payloads]
 
 
-def idle_without_open_case(cutoff: datetime, *, session: Session) -> list[str]:
-    """Conversations idle since before the cutoff that no open safeguarding case keeps."""
-    from bot.handoff.models import Case, CaseStatus
-
-    open_cases = select(Case.conversation_id).where(Case.status != CaseStatus.CLOSED.value)
-    return list(
-        session.scalars(
-            select(Conversation.id).where(Conversation.last_activity_at < cutoff, Conversation.id.not_in(open_cases))
-        )
-    )
-
-
 # Come-back codes: no letters or digits that look alike (0/O, 1/I/L), none that spell much (U, vowels kept
 # few); 10 of 30 symbols is about 49 bits, shown as two groups of five.
 COMEBACK_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"

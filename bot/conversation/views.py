@@ -5,7 +5,7 @@ The contract (also in the README and the OpenAPI schema):
 - POST /api/conversations/{id}/messages {"client_message_id", "text"} -> {"seq"}
 - GET  /api/conversations/{id}/events?after=SEQ&wait=SECONDS -> {"events": [...]}
 - WS   /api/conversations/{id}/stream: send {"token", "after"} first, then receive events
-- DELETE /api/conversations/{id}: delete the chat, unless a safeguarding case is open
+- DELETE /api/conversations/{id}: delete the chat, unless a safeguarding case is open (bot/privacy/views.py)
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ from bot.conversation import service as conversations
 from bot.errors import ApiError
 from bot.notify import conversation_channel, push_until_closed
 from bot.rate_limits import RateLimited
-from bot.services import Services
+from bot.services import services_of
 
 RATE_LIMITED = {429: {"description": "Too many requests: wait for Retry-After seconds"}}
 router = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=RATE_LIMITED)
 
 POLL_SLICE_SECONDS = 5.0
+# The longest a client may ask /events to wait (the contract in the README and the OpenAPI schema).
+MAX_WAIT_SECONDS = 30
 STREAM_HEARTBEAT_SECONDS = 15.0
 
 
@@ -73,26 +75,22 @@ class EventsOut(BaseModel):
     events: list[dict[str, Any]]
 
 
-def _services(request: HTTPConnection) -> Services:
-    return request.app.state.services
-
-
-async def _count_client_request(connection: HTTPConnection) -> None:
-    limits = _services(connection).rate_limits
+async def count_client_request(connection: HTTPConnection) -> None:
+    limits = services_of(connection).rate_limits
     await limits.hit(limits.client_requests, "client", limits.client_key(connection.client and connection.client.host))
 
 
 async def _count_new_conversation(request: Request) -> None:
-    limits = _services(request).rate_limits
+    limits = services_of(request).rate_limits
     await limits.hit(limits.client_conversations, "new", limits.client_key(request.client and request.client.host))
 
 
 async def _count_message(conversation_id: str, request: Request) -> None:
-    limits = _services(request).rate_limits
+    limits = services_of(request).rate_limits
     await limits.hit(limits.conversation_messages, "messages", conversation_id)
 
 
-def _bearer_token(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
@@ -101,20 +99,20 @@ def _bearer_token(request: Request) -> str | None:
     "",
     status_code=201,
     response_model=ConversationCreated,
-    dependencies=[Depends(_count_client_request), Depends(_count_new_conversation)],
+    dependencies=[Depends(count_client_request), Depends(_count_new_conversation)],
 )
 async def start_conversation(request: Request, body: ConversationIn | None = None) -> ConversationCreated:
-    services = _services(request)
+    services = services_of(request)
     conversation_id, token = await services.db(flows.start, content=services.content)
     if body is not None and body.nation:
-        await request.app.state.dialogue.remember_nation(conversation_id, body.nation)
+        await services.dialogue.remember_nation(conversation_id, body.nation)
     return ConversationCreated(conversation_id=conversation_id, token=token)
 
 
 @router.post("/comeback", response_model=ConversationCreated)
 async def come_back(body: ComebackIn, request: Request) -> ConversationCreated:
     """Open a conversation again with its come-back code; the code is used up and a new token issued."""
-    services = _services(request)
+    services = services_of(request)
     # Counted across the whole service, not per client: guessing from many addresses is no faster.
     guesses = (services.rate_limits.comeback_failures, "comeback-failures")
     if await services.rate_limits.exhausted(*guesses):
@@ -129,11 +127,11 @@ async def come_back(body: ComebackIn, request: Request) -> ConversationCreated:
 
 @router.post("/{conversation_id}/comeback-code", status_code=201, response_model=ComebackCodeOut)
 async def create_comeback_code(conversation_id: str, request: Request) -> ComebackCodeOut:
-    services = _services(request)
+    services = services_of(request)
     created = await services.db(
         flows.create_comeback_code,
         conversation_id=conversation_id,
-        token=_bearer_token(request),
+        token=bearer_token(request),
         hours=services.settings.comeback_hours,
         content=services.content,
     )
@@ -142,11 +140,11 @@ async def create_comeback_code(conversation_id: str, request: Request) -> Comeba
 
 @router.delete("/{conversation_id}/comeback-code", status_code=204)
 async def cancel_comeback_code(conversation_id: str, request: Request) -> Response:
-    services = _services(request)
+    services = services_of(request)
     await services.db(
         flows.cancel_comeback_code,
         conversation_id=conversation_id,
-        token=_bearer_token(request),
+        token=bearer_token(request),
         content=services.content,
     )
     return Response(status_code=204)
@@ -157,39 +155,39 @@ async def cancel_comeback_code(conversation_id: str, request: Request) -> Respon
     response_model=MessageAccepted,
     status_code=202,
     responses={200: {"description": "A repeated client_message_id: the original seq"}},
-    dependencies=[Depends(_count_client_request), Depends(_count_message)],
+    dependencies=[Depends(count_client_request), Depends(_count_message)],
 )
 async def send_message(
     conversation_id: str, message: MessageIn, request: Request, response: Response
 ) -> MessageAccepted:
-    services = _services(request)
+    services = services_of(request)
     text = flows.validate_text(message.text, services.settings.max_message_chars, services.content)
     seq, created = await services.db(
         flows.receive_message,
         conversation_id=conversation_id,
-        token=_bearer_token(request),
+        token=bearer_token(request),
         client_message_id=message.client_message_id,
         text=text,
         payload=message.payload,
         content=services.content,
     )
     if created:
-        request.app.state.dialogue.schedule(conversation_id)
+        services.dialogue.schedule(conversation_id)
         await services.notifier.publish(conversation_channel(conversation_id))
     else:
         response.status_code = 200
     return MessageAccepted(seq=seq)
 
 
-@router.get("/{conversation_id}/events", response_model=EventsOut, dependencies=[Depends(_count_client_request)])
+@router.get("/{conversation_id}/events", response_model=EventsOut, dependencies=[Depends(count_client_request)])
 async def read_events(
     conversation_id: str,
     request: Request,
     after: int = Query(0, ge=0, description="The last seq the client has seen"),
-    wait: float = Query(0, ge=0, le=30, description="Seconds to wait for new events when there are none"),
+    wait: float = Query(0, ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for new events when there are none"),
 ) -> EventsOut:
-    services = _services(request)
-    token = _bearer_token(request)
+    services = services_of(request)
+    token = bearer_token(request)
     events = await services.db(
         flows.authorised_events, conversation_id=conversation_id, token=token, after=after, content=services.content
     )
@@ -206,29 +204,14 @@ async def read_events(
     return EventsOut(events=events)
 
 
-@router.delete("/{conversation_id}", status_code=204, dependencies=[Depends(_count_client_request)])
-async def delete_conversation(conversation_id: str, request: Request) -> Response:
-    services = _services(request)
-    refused = await services.db(
-        flows.delete,
-        conversation_id=conversation_id,
-        token=_bearer_token(request),
-        content=services.content,
-        tracker_url=services.settings.rasa_tracker_url,
-    )
-    if refused is not None:
-        raise refused
-    return Response(status_code=204)
-
-
 @router.websocket("/{conversation_id}/stream")
 async def stream_events(websocket: WebSocket, conversation_id: str) -> None:
     """Pushes the same events as /events. The first client message authenticates:
     {"token": "...", "after": SEQ}; the token never goes in the URL, so never in a log."""
-    services = _services(websocket)
+    services = services_of(websocket)
     await websocket.accept()
     try:
-        await _count_client_request(websocket)
+        await count_client_request(websocket)
     except RateLimited as limited:
         await websocket.send_json(
             {

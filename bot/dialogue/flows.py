@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from bot.conversation import service as conversations
 from bot.conversation.models import ConversationStatus, EventType
 from bot.database import utcnow
-from bot.dialogue.rasa import DialogueUnavailable
+from bot.dialogue.rasa import DialogueUnavailable, RasaClient
 from bot.dialogue.safety_net import SafetyNet
 from bot.handoff import flows as handoff
 from bot.notify import conversation_channel
@@ -86,10 +86,12 @@ def read_replies(replies: list[dict[str, Any]]) -> BotTurn:
 
 
 class DialogueWorker:
-    """Handles each conversation's stored messages one at a time, in order."""
+    """The dialogue bridge (bot.services.Dialogue): handles each conversation's stored messages one at
+    a time, in order, and is the only part of the app that talks to Rasa."""
 
-    def __init__(self, services: Services, safety_net: SafetyNet) -> None:
+    def __init__(self, services: Services, rasa: RasaClient, safety_net: SafetyNet) -> None:
         self.services = services
+        self.rasa = rasa
         self.safety_net = safety_net
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._pending: set[str] = set()
@@ -102,23 +104,26 @@ class DialogueWorker:
 
     async def remember_nation(self, conversation_id: str, nation: str) -> None:
         """Tell Rasa the nation the embedding site serves, before the conversation's id is returned (told in
-        the background, it could land after the first message). Best effort: it only picks a text variant.
-
-        The conversation's session is started here too, before the slot: Rasa reads only the events since the
-        latest session start, by time, and a slot sent alone is stamped before the session Rasa then starts
-        for it, so the dialogue never saw it (tests/e2e/test_law_and_situations.py)."""
+        the background, it could land after the first message). Best effort: it only picks a text variant."""
         try:
-            await self.services.rasa.append_tracker_events(
-                conversation_id,
-                [
-                    {"event": "action", "name": "action_session_start"},
-                    {"event": "session_started"},
-                    {"event": "action", "name": "action_listen"},
-                    {"event": "slot", "name": "nation", "value": nation},
-                ],
-            )
+            await self.rasa.start_session(conversation_id, {"nation": nation})
         except DialogueUnavailable:
             logger.warning("could not pass the nation of conversation %s to Rasa", conversation_id)
+
+    async def hand_back(self, conversation_id: str) -> None:
+        """A worker closed the conversation's case: Rasa, paused when it handed over, answers again.
+        Best effort: if Rasa cannot be told now, _ask_bot resumes the conversation on its next message."""
+        try:
+            await self.rasa.resume(conversation_id)
+        except DialogueUnavailable:
+            logger.warning("could not resume conversation %s in Rasa yet", conversation_id)
+
+    async def readiness(self) -> dict[str, bool]:
+        return {
+            "rasa_model_loaded": await self.rasa.model_loaded(),
+            "action_server": await self.rasa.actions_healthy(),
+            "risk_model": self.safety_net.has_risk_model,
+        }
 
     def start(self) -> None:
         self._sweeper = asyncio.create_task(self._sweep())
@@ -145,6 +150,7 @@ class DialogueWorker:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.rasa.close()
 
     async def _drain(self, conversation_id: str) -> None:
         try:
@@ -264,14 +270,13 @@ class DialogueWorker:
             await self.services.notifier.publish(handoff.QUEUE_CHANNEL, {"alert": handoff.CASE_FLOOD_ALERT})
 
     async def _ask_bot(self, conversation_id: str, text: str) -> BotTurn:
-        rasa = self.services.rasa
         await self._backfill(conversation_id)
-        turn = read_replies(await rasa.send_message(conversation_id, text))
+        turn = read_replies(await self.rasa.send_message(conversation_id, text))
         if not turn.answered:
             # Rasa answers nothing while a conversation is paused. The app says
-            # the bot has it, so an earlier resume was lost: resume and ask again.
-            await rasa.append_tracker_events(conversation_id, [{"event": "resume"}])
-            turn = read_replies(await rasa.send_message(conversation_id, text))
+            # the bot has it, so an earlier hand_back was lost: resume and ask again.
+            await self.rasa.resume(conversation_id)
+            turn = read_replies(await self.rasa.send_message(conversation_id, text))
         return turn
 
     async def _backfill(self, conversation_id: str) -> None:
@@ -280,14 +285,8 @@ class DialogueWorker:
         missed = await self.services.db(conversations.messages_missed_by_rasa, conversation_id=conversation_id)
         if not missed:
             return
-        events: list[dict[str, Any]] = []
-        for _event_id, text in missed:
-            parse_data = await self.services.rasa.parse(as_typed_text(text))
-            events += [
-                {"event": "user", "text": text, "parse_data": parse_data},
-                {"event": "action", "name": "action_listen"},
-            ]
-        await self.services.rasa.append_tracker_events(conversation_id, events)
+        heard = [(text, await self.rasa.parse(as_typed_text(text))) for _event_id, text in missed]
+        await self.rasa.tell_heard(conversation_id, heard)
         await self.services.db(conversations.mark_heard_by_rasa, event_ids=[event_id for event_id, _ in missed])
 
     def _safety_net_decision(self, *, conversation_id: str, session: Session) -> Decision:

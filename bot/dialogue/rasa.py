@@ -54,8 +54,38 @@ class RasaClient:
             raise DialogueUnavailable("unexpected reply shape")
         return parse_data
 
-    async def append_tracker_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
-        """Append events (e.g. pause, resume, slot resets) through Rasa's authenticated API."""
+    async def resume(self, sender_id: str) -> None:
+        """Let Rasa answer the conversation again. The action that hands a conversation over pauses
+        it (ConversationPaused in actions/); while paused, Rasa hears messages and answers nothing."""
+        await self._append_events(sender_id, [{"event": "resume"}])
+
+    async def start_session(self, sender_id: str, slots: dict[str, Any]) -> None:
+        """Start the conversation's session with these slots set. Rasa reads only the events since the
+        latest session start, by time, and a slot sent alone is stamped before the session Rasa then
+        starts for it, so the dialogue would never see it (tests/e2e/test_law_and_situations.py)."""
+        await self._append_events(
+            sender_id,
+            [
+                {"event": "action", "name": "action_session_start"},
+                {"event": "session_started"},
+                {"event": "action", "name": "action_listen"},
+                *({"event": "slot", "name": name, "value": value} for name, value in slots.items()),
+            ],
+        )
+
+    async def tell_heard(self, sender_id: str, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        """Add messages Rasa missed to its tracker, each as the NLU read it (text, parse data),
+        without running the dialogue on them."""
+        events: list[dict[str, Any]] = []
+        for text, parse_data in messages:
+            events += [
+                {"event": "user", "text": text, "parse_data": parse_data},
+                {"event": "action", "name": "action_listen"},
+            ]
+        await self._append_events(sender_id, events)
+
+    async def _append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
+        """Append events to the tracker through Rasa's authenticated API."""
         try:
             response = await self._http.post(
                 f"{self.rasa_url}/conversations/{sender_id}/tracker/events",

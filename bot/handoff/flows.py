@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from bot.audit import service as audit
@@ -19,12 +23,51 @@ QUEUE_CHANNEL = "helpline-queue"
 UNCERTAIN_WAITS = frozenset({"handoff_nobody_on_shift", "handoff_wait_unknown"})
 # Marks the bot message under which the widget offers the come-back code (README, the teen API).
 COMEBACK_OFFER = "comeback_code"
+# A long queue is paged, so the console stays usable with hundreds waiting.
+QUEUE_PAGE_SIZE = 50
 # Pushed on the queue channel when more cases open than BOT_LIMIT_NEW_CASES allows: a possible flood.
 CASE_FLOOD_ALERT = "case_flood"
 
 
 class CaseNotAvailable(Exception):
     """Someone else holds the case, it is closed, or it does not exist."""
+
+
+@dataclass(frozen=True)
+class ConsoleState:
+    """What one worker's console shows: a page of the queue, its health, and the cases they hold."""
+
+    queue: Sequence[Case]
+    page: int
+    pages: int
+    health: dict[str, Any]
+    held: Sequence[Case]
+    on_shift: bool
+    workers_on_shift: int
+    # Only for whoever leads the shift: every case a worker holds, with the holder's name.
+    in_hand: Sequence[tuple[Case, str]] | None = None
+
+
+def console_state(user_id: int, *, leads_shift: bool, page: int = 0, session: Session) -> ConsoleState:
+    health = service.queue_health(session=session)
+    pages = max(1, -(-health["total_waiting"] // QUEUE_PAGE_SIZE))
+    page = min(page, pages - 1)
+    return ConsoleState(
+        queue=service.queue_page(offset=page * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE, session=session),
+        page=page,
+        pages=pages,
+        health=health,
+        held=service.held_by(user_id, session=session),
+        on_shift=session.get(staff.StaffUser, user_id).on_shift,
+        workers_on_shift=staff.staff_on_shift(session=session),
+        in_hand=service.in_hand(session=session) if leads_shift else None,
+    )
+
+
+def set_on_shift(user_id: int, on_shift: bool, *, leads_shift: bool, session: Session) -> ConsoleState:
+    """The worker goes on or off shift; their console as it then is."""
+    staff.set_on_shift(session.get(staff.StaffUser, user_id), on_shift, session=session)
+    return console_state(user_id, leads_shift=leads_shift, session=session)
 
 
 def _say(conversation_id: str, texts: list[str], *, session: Session) -> None:
@@ -148,6 +191,31 @@ def held_case(case_id: int, user_id: int, *, session: Session) -> Case:
     if case is None or case.status != CaseStatus.CLAIMED.value or case.claimed_by_id != user_id:
         raise CaseNotAvailable(case_id)
     return case
+
+
+def _audited_events(case: Case, *, purpose: str, after: int, reader_id: int, session: Session) -> list[dict[str, Any]]:
+    """The case's conversation after `after`; every read is audited, whatever `after` is."""
+    audit.record(
+        AuditAction.TRANSCRIPT_READ,
+        actor_id=reader_id,
+        conversation_id=case.conversation_id,
+        case_id=case.id,
+        detail={"purpose": purpose, "after": after},
+        session=session,
+    )
+    return conversations.public_events_after(case.conversation_id, after, session=session)
+
+
+def read_held_case(case_id: int, user_id: int, *, after: int, session: Session) -> list[dict[str, Any]]:
+    """The conversation of a case the worker holds, after `after`."""
+    case = held_case(case_id, user_id, session=session)
+    return _audited_events(case, purpose="case", after=after, reader_id=user_id, session=session)
+
+
+def watch_open_case(case_id: int, lead_id: int, *, after: int, session: Session) -> list[dict[str, Any]]:
+    """The conversation of any open case, after `after`, for a lead watching it."""
+    case = open_case(case_id, session=session)
+    return _audited_events(case, purpose="watch", after=after, reader_id=lead_id, session=session)
 
 
 def send_worker_message(case_id: int, user_id: int, text: str, *, session: Session) -> Case:

@@ -9,6 +9,7 @@ from statistics import median
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.conversation.models import Conversation
 from bot.database import utcnow
 from bot.handoff.models import Case, CaseLevel, CaseStatus
 from bot.staff.models import StaffUser
@@ -20,6 +21,16 @@ def open_case_for(conversation_id: str, *, session: Session) -> Case | None:
     return session.scalars(
         select(Case).where(Case.conversation_id == conversation_id, Case.status.in_(OPEN_STATUSES))
     ).first()
+
+
+def idle_conversations_without_open_case(cutoff: datetime, *, session: Session) -> list[str]:
+    """Conversations idle since before the cutoff that no open safeguarding case keeps."""
+    open_cases = select(Case.conversation_id).where(Case.status != CaseStatus.CLOSED.value)
+    return list(
+        session.scalars(
+            select(Conversation.id).where(Conversation.last_activity_at < cutoff, Conversation.id.not_in(open_cases))
+        )
+    )
 
 
 def create(

@@ -6,36 +6,27 @@ shows only the queue and the cases that worker holds.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request, WebSocket
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, StrictBool, StrictStr
-from sqlalchemy.orm import Session
 
-from bot.audit import service as audit
-from bot.audit.models import AuditAction
-from bot.conversation import service as conversations
 from bot.database import utcnow
-from bot.dialogue.rasa import DialogueUnavailable
 from bot.errors import ApiError
-from bot.handoff import flows, service
+from bot.handoff import flows
 from bot.handoff.models import Case
 from bot.notify import conversation_channel, push_until_closed
 from bot.staff import service as staff
 from bot.staff.security import CAN_LEAD_SHIFT, CAN_TAKE_CASES, SignedIn, page_user, require_role, same_origin, signed_in
 from bot.templating import templates_for
 
-logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = templates_for(__file__)
 worker = require_role(CAN_TAKE_CASES)
 # Watching any live case and reassigning it is for whoever leads the shift.
 lead = require_role(CAN_LEAD_SHIFT)
 REFRESH_SECONDS = 20.0
-# A long queue is paged, so the console stays usable with hundreds waiting.
-QUEUE_PAGE_SIZE = 50
 
 
 class ShiftIn(BaseModel):
@@ -76,35 +67,27 @@ def summary(case: Case, *, with_quotes: bool) -> dict[str, Any]:
     return data
 
 
-def _in_hand(*, session: Session) -> list[dict[str, Any]]:
-    """For a shift lead: every case a worker holds, who holds it and for how long; no quotes."""
-    return [
-        {
-            **summary(case, with_quotes=False),
-            "holder": holder,
-            "held_seconds": int((utcnow() - case.claimed_at).total_seconds()),
-        }
-        for case, holder in service.in_hand(session=session)
-    ]
-
-
-def _state(*, user: SignedIn, session: Session, page: int = 0) -> dict[str, Any]:
-    health = service.queue_health(session=session)
-    pages = max(1, -(-health["total_waiting"] // QUEUE_PAGE_SIZE))
-    page = min(page, pages - 1)
-    lead_only = {"in_hand": _in_hand(session=session)} if user.role in CAN_LEAD_SHIFT else {}
-    return lead_only | {
-        "queue": [
-            summary(case, with_quotes=False)
-            for case in service.queue_page(offset=page * QUEUE_PAGE_SIZE, limit=QUEUE_PAGE_SIZE, session=session)
-        ],
-        "page": page,
-        "pages": pages,
-        "health": health,
-        "held": [summary(case, with_quotes=True) for case in service.held_by(user.user_id, session=session)],
-        "on_shift": session.get(staff.StaffUser, user.user_id).on_shift,
-        "workers_on_shift": staff.staff_on_shift(session=session),
+def _shown(state: flows.ConsoleState) -> dict[str, Any]:
+    shown = {
+        "queue": [summary(case, with_quotes=False) for case in state.queue],
+        "page": state.page,
+        "pages": state.pages,
+        "health": state.health,
+        "held": [summary(case, with_quotes=True) for case in state.held],
+        "on_shift": state.on_shift,
+        "workers_on_shift": state.workers_on_shift,
     }
+    if state.in_hand is not None:
+        # For a shift lead: every case a worker holds, who holds it and for how long; no quotes.
+        shown["in_hand"] = [
+            {
+                **summary(case, with_quotes=False),
+                "holder": holder,
+                "held_seconds": int((utcnow() - case.claimed_at).total_seconds()),
+            }
+            for case, holder in state.in_hand
+        ]
+    return shown
 
 
 def _not_available(request: Request) -> ApiError:
@@ -131,20 +114,21 @@ async def console_page(request: Request) -> Response:
 
 @router.get("/api/state")
 async def state(request: Request, page: int = Query(0, ge=0), user: SignedIn = Depends(worker)) -> dict[str, Any]:
-    return await request.app.state.services.db(_state, user=user, page=page)
+    return _shown(
+        await request.app.state.services.db(
+            flows.console_state, user_id=user.user_id, leads_shift=user.role in CAN_LEAD_SHIFT, page=page
+        )
+    )
 
 
 @router.post("/api/shift")
 async def set_shift(body: ShiftIn, request: Request, user: SignedIn = Depends(worker)) -> dict[str, Any]:
     services = request.app.state.services
-
-    def change(*, session: Session) -> dict[str, Any]:
-        staff.set_on_shift(session.get(staff.StaffUser, user.user_id), body.on_shift, session=session)
-        return _state(user=user, session=session)
-
-    result = await services.db(change)
+    state = await services.db(
+        flows.set_on_shift, user_id=user.user_id, leads_shift=user.role in CAN_LEAD_SHIFT, on_shift=body.on_shift
+    )
     await services.notifier.publish(flows.QUEUE_CHANNEL)
-    return result
+    return _shown(state)
 
 
 async def _change_case(request: Request, flow, **kwargs) -> Case:
@@ -174,38 +158,17 @@ async def claim_next(request: Request, user: SignedIn = Depends(worker)) -> dict
     return summary(case, with_quotes=True)
 
 
-def _audited_events(case: Case, *, purpose: str, after: int, user: SignedIn, session: Session) -> list[dict[str, Any]]:
-    """The case's conversation after `after`; every read is audited, whatever `after` is."""
-    audit.record(
-        AuditAction.TRANSCRIPT_READ,
-        actor_id=user.user_id,
-        conversation_id=case.conversation_id,
-        case_id=case.id,
-        detail={"purpose": purpose, "after": after},
-        session=session,
-    )
-    return conversations.public_events_after(case.conversation_id, after, session=session)
-
-
-def _transcript(*, case_id: int, after: int, user: SignedIn, session: Session) -> list[dict[str, Any]]:
-    case = flows.held_case(case_id, user.user_id, session=session)
-    return _audited_events(case, purpose="case", after=after, user=user, session=session)
-
-
 @router.get("/api/cases/{case_id}/events")
 async def case_events(
     case_id: int, request: Request, after: int = Query(0, ge=0), user: SignedIn = Depends(worker)
 ) -> dict[str, Any]:
     try:
-        events = await request.app.state.services.db(_transcript, case_id=case_id, after=after, user=user)
+        events = await request.app.state.services.db(
+            flows.read_held_case, case_id=case_id, user_id=user.user_id, after=after
+        )
     except flows.CaseNotAvailable:
         raise _not_available(request) from None
     return {"events": events}
-
-
-def _watch(*, case_id: int, after: int, user: SignedIn, session: Session) -> list[dict[str, Any]]:
-    case = flows.open_case(case_id, session=session)
-    return _audited_events(case, purpose="watch", after=after, user=user, session=session)
 
 
 @router.get("/api/cases/{case_id}/watch")
@@ -214,7 +177,9 @@ async def watch(
 ) -> dict[str, Any]:
     """A lead reads any open case as it happens; every read is audited."""
     try:
-        events = await request.app.state.services.db(_watch, case_id=case_id, after=after, user=user)
+        events = await request.app.state.services.db(
+            flows.watch_open_case, case_id=case_id, lead_id=user.user_id, after=after
+        )
     except flows.CaseNotAvailable:
         raise _not_available(request) from None
     return {"events": events}
@@ -282,11 +247,7 @@ async def close(case_id: int, body: CloseIn, request: Request, user: SignedIn = 
         note=note,
         content=services.content,
     )
-    try:
-        await services.rasa.append_tracker_events(case.conversation_id, [{"event": "resume"}])
-    except DialogueUnavailable:
-        # The dialogue bridge resumes the conversation itself on the next message.
-        logger.warning("could not resume conversation %s in Rasa yet", case.conversation_id)
+    await services.dialogue.hand_back(case.conversation_id)
     return {"closed": case.id}
 
 

@@ -1,4 +1,6 @@
-"""The young person's privacy page, linked from the widget: GET /privacy."""
+"""The young person's privacy: the privacy page linked from the widget (GET /privacy), and deleting
+their chat (DELETE /api/conversations/{id}, part of the teen API). Deleting lives here, not in the
+conversation package, because it must know about cases, which belong to conversations."""
 
 from __future__ import annotations
 
@@ -6,13 +8,17 @@ from functools import cache
 from pathlib import Path
 
 import yaml
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
+from bot.conversation.views import RATE_LIMITED, bearer_token, count_client_request
+from bot.privacy import flows
+from bot.services import services_of
 from bot.settings import Settings
 from bot.templating import templates_for
 
 router = APIRouter(include_in_schema=False)
+teen_api = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=RATE_LIMITED)
 templates = templates_for(__file__)
 DAYS_PER_YEAR = 365
 
@@ -50,3 +56,18 @@ def page_words(settings: Settings) -> dict:
 @router.get("/privacy", response_class=HTMLResponse)
 async def privacy_page(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "privacy.html", page_words(request.app.state.services.settings))
+
+
+@teen_api.delete("/{conversation_id}", status_code=204, dependencies=[Depends(count_client_request)])
+async def delete_conversation(conversation_id: str, request: Request) -> Response:
+    services = services_of(request)
+    refused = await services.db(
+        flows.delete_chat,
+        conversation_id=conversation_id,
+        token=bearer_token(request),
+        content=services.content,
+        tracker_url=services.settings.rasa_tracker_url,
+    )
+    if refused is not None:
+        raise refused
+    return Response(status_code=204)

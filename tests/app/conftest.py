@@ -18,6 +18,7 @@ from bot.app import create_app
 from bot.database import Base, session_factory, upgrade_database
 from bot.models import import_all_models
 from bot.settings import Settings
+from devtools.teen import TeenClient
 
 CLOSED_PORT_URL = "http://127.0.0.1:9"
 
@@ -66,43 +67,7 @@ def client(database_url: str) -> Iterator[TestClient]:
         yield test_client
 
 
-class Chat:
-    """A young person's side of a conversation through the public API."""
-
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-        started = client.post("/api/conversations")
-        assert started.status_code == 201, started.text
-        self.id = started.json()["conversation_id"]
-        self.token = started.json()["token"]
-        self.headers = {"Authorization": f"Bearer {self.token}"}
-        self.counter = 0
-
-    def send(self, text, **extra):
-        self.counter += 1
-        body = {"client_message_id": f"m{self.counter}", "text": text, **extra}
-        return self.client.post(f"/api/conversations/{self.id}/messages", json=body, headers=self.headers)
-
-    def events(self, after: int = 0, wait: float = 0):
-        response = self.client.get(
-            f"/api/conversations/{self.id}/events", params={"after": after, "wait": wait}, headers=self.headers
-        )
-        assert response.status_code == 200, response.text
-        return response.json()["events"]
-
-    def wait_for(self, predicate, after: int = 0, timeout: float = 15.0):
-        """Long-poll until an event satisfies the predicate; returns all events seen."""
-        import time
-
-        seen = self.events(after)
-        deadline = time.monotonic() + timeout
-        while not any(predicate(event) for event in seen):
-            assert time.monotonic() < deadline, f"no matching event in {seen}"
-            last = seen[-1]["seq"] if seen else after
-            seen += self.events(last, wait=2)
-        return seen
-
-
 @pytest.fixture
-def chat(client: TestClient) -> Chat:
-    return Chat(client)
+def chat(client: TestClient) -> TeenClient:
+    """A young person's conversation through the public API."""
+    return TeenClient(client)

@@ -2,57 +2,24 @@
 
 from __future__ import annotations
 
-import re
-
 from fastapi.testclient import TestClient
 
-from bot.database import session_factory, session_scope
 from bot.handoff import service as cases
 from bot.handoff.models import CaseLevel
-from bot.staff import service as staff
 from bot.staff.models import Role
+from devtools.console import ConsoleClient, create_account
 
 
-def create_account(database_url: str, name: str, role: Role = Role.STAFF) -> str:
-    with session_scope(session_factory(database_url)) as session:
-        _, password = staff.create_user(name, role, session=session)
-    return password
+class Worker(ConsoleClient):
+    """A console user with a fresh account on the app under test."""
 
-
-class Worker:
     def __init__(self, app, database_url: str, name: str, role: Role = Role.STAFF) -> None:
-        self.client = TestClient(app, base_url="http://testserver")
+        super().__init__(TestClient(app, base_url="http://testserver"))
         self.name = name
         self.password = create_account(database_url, name, role)
-        self.csrf = ""
-
-    def login_form_token(self) -> str:
-        page = self.client.get("/console/login")
-        return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
 
     def sign_in(self, password: str | None = None):
-        response = self.client.post(
-            "/console/login",
-            data={"username": self.name, "password": password or self.password, "csrf_token": self.login_form_token()},
-            follow_redirects=False,
-        )
-        if response.status_code == 303:
-            page = self.client.get(response.headers["location"])
-            found = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
-            self.csrf = found.group(1) if found else ""
-        return response
-
-    def api(self, method: str, path: str, json=None, csrf: bool = True):
-        headers = {"X-CSRF-Token": self.csrf} if csrf else {}
-        return self.client.request(method, path, json=json, headers=headers)
-
-    def state(self) -> dict:
-        response = self.api("GET", "/console/api/state")
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def go_on_shift(self) -> None:
-        assert self.api("POST", "/console/api/shift", {"on_shift": True}).status_code == 200
+        return super().sign_in(self.name, password or self.password)
 
 
 def coercion_case(conversation_id: str, level: CaseLevel = CaseLevel.HIGH, opened_at_seq: int = 0, *, session):

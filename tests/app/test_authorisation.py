@@ -17,7 +17,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from bot.app import create_app
 from bot.staff.models import Role
-from tests.app.conftest import Chat, make_settings
+from devtools.teen import TeenClient
+from tests.app.conftest import make_settings
 from tests.app.console_helpers import Worker
 
 ROLES = ("anonymous", "other_token", "owner", "staff", "lead", "moderator", "admin")
@@ -208,7 +209,7 @@ class Callers:
 def callers(database_url) -> Iterator[Callers]:
     app = create_app(make_settings(database_url))
     with TestClient(app) as client:
-        owner, other = Chat(client), Chat(client)
+        owner, other = TeenClient(client), TeenClient(client)
         owner.send("a man online says hell send my nudes to my family unless i pay him. im 14")
         workers = {role.value: Worker(app, database_url, f"who-{role.value}", role) for role in Role}
         for worker in workers.values():
@@ -219,7 +220,7 @@ def callers(database_url) -> Iterator[Callers]:
             time.sleep(0.1)
         yield Callers(
             clients={"anonymous": client, "other_token": client, "owner": client}
-            | {role: worker.client for role, worker in workers.items()},
+            | {role: worker.http for role, worker in workers.items()},
             headers={"anonymous": {}, "other_token": other.headers, "owner": owner.headers}
             | {role: {"X-CSRF-Token": worker.csrf} for role, worker in workers.items()},
             workers=workers,

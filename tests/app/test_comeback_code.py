@@ -17,7 +17,8 @@ from bot.app import create_app
 from bot.conversation import service as conversations
 from bot.conversation.models import ComebackCode
 from bot.database import session_factory, session_scope, utcnow
-from tests.app.conftest import Chat, make_settings
+from devtools.teen import TeenClient
+from tests.app.conftest import make_settings
 from tests.app.console_helpers import Worker, coercion_case
 from tests.app.test_console import escalate
 
@@ -114,7 +115,7 @@ def test_a_code_is_offered_when_a_reply_may_come_after_the_page_has_closed(
         worker = Worker(client.app, database_url, "asha")
         worker.sign_in()
         worker.go_on_shift()
-    told = escalate(Chat(client))
+    told = escalate(TeenClient(client))
     texts = [event.get("text", "") for event in told]
     [offer] = [event for event in told if event.get("offer") == "comeback_code"]
     assert offer["type"] == "bot_message" and "come-back code" in offer["text"] and "don't need" in offer["text"]
@@ -131,13 +132,13 @@ def test_no_code_is_offered_when_the_typical_wait_can_be_told(client: TestClient
         earlier = [coercion_case(conversations.create(session=session)[0].id, session=session).id for _ in range(3)]
     for case_id in earlier:
         assert worker.api("POST", f"/console/api/cases/{case_id}/claim").status_code == 200
-    told = escalate(Chat(client))
+    told = escalate(TeenClient(client))
     assert "usually replies in about" in " ".join(event.get("text", "") for event in told)
     assert not [event for event in told if "offer" in event]
 
 
 def test_delete_my_chat_cancels_the_code_even_while_a_worker_must_keep_the_chat(client: TestClient) -> None:
-    chat = Chat(client)
+    chat = TeenClient(client)
     escalate(chat)
     code = code_for(client, chat.id, chat.headers)["code"]
     refused = client.delete(f"/api/conversations/{chat.id}", headers=chat.headers)

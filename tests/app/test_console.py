@@ -14,7 +14,9 @@ from bot.audit.models import AuditAction, AuditEvent
 from bot.database import session_factory
 from bot.handoff.models import Case
 from bot.staff.models import Role
-from tests.app.conftest import Chat, make_settings
+from devtools.console import ConsoleClient
+from devtools.teen import TeenClient
+from tests.app.conftest import make_settings
 from tests.app.console_helpers import Worker
 
 COERCION = "a man online says hell send my nudes to my family unless i pay him. im 14"
@@ -36,10 +38,10 @@ def app(running):
 @pytest.fixture
 def young_person(running):
     """A new conversation on the running app, each time it is called."""
-    return lambda: Chat(running[1])
+    return lambda: TeenClient(running[1])
 
 
-def escalate(chat: Chat, text: str = COERCION) -> list[dict]:
+def escalate(chat: TeenClient, text: str = COERCION) -> list[dict]:
     last = chat.events()[-1]["seq"]
     chat.send(text)
     return chat.wait_for(lambda e: e["type"] == "status" and e["status"] == "waiting_for_human", after=last)
@@ -54,7 +56,7 @@ def wait_for_queue(worker: Worker, predicate, timeout: float = 10.0) -> dict:
         time.sleep(0.1)
 
 
-def worker_holding_a_case(app, database_url, young_person, name: str) -> tuple[Worker, Chat, dict]:
+def worker_holding_a_case(app, database_url, young_person, name: str) -> tuple[Worker, TeenClient, dict]:
     """A signed-in worker who has claimed the case of a young person's escalated chat."""
     worker = Worker(app, database_url, name)
     worker.sign_in()
@@ -216,50 +218,50 @@ def test_when_nobody_is_on_shift_the_young_person_is_told_honestly(young_person)
 def test_a_young_person_cannot_delete_a_chat_in_an_open_case(young_person) -> None:
     chat = young_person()
     escalate(chat)
-    refused = chat.client.delete(f"/api/conversations/{chat.id}", headers=chat.headers)
+    refused = chat.http.delete(f"/api/conversations/{chat.id}", headers=chat.headers)
     assert refused.status_code == 409 and refused.json()["error"] == "chat_in_case"
 
 
 def test_roles_are_kept_apart(app, database_url) -> None:
     moderator = Worker(app, database_url, "mo", Role.MODERATOR)
     moderator.sign_in()
-    assert moderator.client.get("/console/api/state").status_code == 403
-    assert moderator.client.get("/moderation/api/conversations").status_code == 200
-    assert moderator.client.get("/moderation/api/audit").status_code == 403
+    assert moderator.http.get("/console/api/state").status_code == 403
+    assert moderator.http.get("/moderation/api/conversations").status_code == 200
+    assert moderator.http.get("/moderation/api/audit").status_code == 403
     worker = Worker(app, database_url, "sam")
     worker.sign_in()
-    assert worker.client.get("/moderation/api/conversations").status_code == 403
+    assert worker.http.get("/moderation/api/conversations").status_code == 403
 
 
 def test_sign_out_everywhere_ends_every_session(app, database_url) -> None:
     first = Worker(app, database_url, "gia")
     first.sign_in()
-    second = Worker.__new__(Worker)
-    second.client, second.name, second.password, second.csrf = TestClient(app), "gia", first.password, ""
-    second.sign_in()
-    assert second.client.get("/console/api/state").status_code == 200
+    # The same worker, signed in on another device.
+    second = ConsoleClient(TestClient(app))
+    second.sign_in("gia", first.password)
+    assert second.http.get("/console/api/state").status_code == 200
     assert first.api("POST", "/console/logout-everywhere").status_code == 204
-    assert second.client.get("/console/api/state").status_code == 401
-    assert first.client.get("/console/api/state").status_code == 401
+    assert second.http.get("/console/api/state").status_code == 401
+    assert first.http.get("/console/api/state").status_code == 401
 
 
 def test_the_console_stream_asks_for_a_refresh_and_refuses_other_origins(app, database_url) -> None:
     worker = Worker(app, database_url, "hal")
     worker.sign_in()
-    with worker.client.websocket_connect("/console/stream", headers={"origin": "http://testserver"}) as socket:
+    with worker.http.websocket_connect("/console/stream", headers={"origin": "http://testserver"}) as socket:
         assert socket.receive_json() == {"type": "refresh"}
     from starlette.websockets import WebSocketDisconnect
 
     with (
         pytest.raises(WebSocketDisconnect),
-        worker.client.websocket_connect("/console/stream", headers={"origin": "http://evil.example"}) as socket,
+        worker.http.websocket_connect("/console/stream", headers={"origin": "http://evil.example"}) as socket,
     ):
         socket.receive_json()
 
 
 def test_a_workers_typing_reaches_the_young_persons_stream(app, database_url, young_person) -> None:
     worker, chat, queued = worker_holding_a_case(app, database_url, young_person, "ivy")
-    with chat.client.websocket_connect(f"/api/conversations/{chat.id}/stream") as stream:
+    with chat.http.websocket_connect(f"/api/conversations/{chat.id}/stream") as stream:
         stream.send_json({"token": chat.token, "after": chat.events()[-1]["seq"]})
         assert worker.api("POST", f"/console/api/cases/{queued['id']}/typing").status_code == 204
         assert stream.receive_json() == {"type": "typing", "who": "human"}

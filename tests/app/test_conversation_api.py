@@ -8,7 +8,7 @@ from bot.content import load_content
 from bot.conversation.models import Event
 from bot.database import session_factory
 from bot.settings import Settings
-from tests.app.conftest import Chat
+from devtools.teen import TeenClient
 
 CONTENT = load_content(Settings().content_dir)
 
@@ -18,14 +18,14 @@ def stored_events(database_url: str, conversation_id: str) -> int:
         return session.scalar(select(func.count()).select_from(Event).where(Event.conversation_id == conversation_id))
 
 
-def test_a_conversation_opens_with_the_bot_saying_it_is_a_bot(chat: Chat) -> None:
+def test_a_conversation_opens_with_the_bot_saying_it_is_a_bot(chat: TeenClient) -> None:
     events = chat.events()
     assert [e["type"] for e in events] == ["bot_message"] * len(CONTENT.messages("welcome"))
     assert [e["text"] for e in events] == CONTENT.messages("welcome")
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
 
 
-def test_a_message_is_stored_and_acknowledged_with_its_seq(chat: Chat) -> None:
+def test_a_message_is_stored_and_acknowledged_with_its_seq(chat: TeenClient) -> None:
     welcome = len(chat.events())
     response = chat.send("hello")
     assert response.status_code == 202
@@ -36,23 +36,23 @@ def test_a_message_is_stored_and_acknowledged_with_its_seq(chat: Chat) -> None:
 
 
 def test_a_repeated_client_message_id_returns_the_original_seq_and_is_not_processed_twice(
-    chat: Chat, database_url: str
+    chat: TeenClient, database_url: str
 ) -> None:
     body = {"client_message_id": "same-id", "text": "hi there"}
-    first = chat.client.post(f"/api/conversations/{chat.id}/messages", json=body, headers=chat.headers)
-    again = chat.client.post(f"/api/conversations/{chat.id}/messages", json=body, headers=chat.headers)
+    first = chat.http.post(f"/api/conversations/{chat.id}/messages", json=body, headers=chat.headers)
+    again = chat.http.post(f"/api/conversations/{chat.id}/messages", json=body, headers=chat.headers)
     assert first.status_code == 202 and again.status_code == 200
     assert again.json()["seq"] == first.json()["seq"]
     user_messages = [e for e in chat.events() if e["type"] == "user_message"]
     assert len(user_messages) == 1
 
 
-def test_the_same_message_sent_twice_at_once_is_stored_once(chat: Chat) -> None:
+def test_the_same_message_sent_twice_at_once_is_stored_once(chat: TeenClient) -> None:
     body = {"client_message_id": "racing", "text": "hello again"}
     results = []
 
     def send() -> None:
-        results.append(chat.client.post(f"/api/conversations/{chat.id}/messages", json=body, headers=chat.headers))
+        results.append(chat.http.post(f"/api/conversations/{chat.id}/messages", json=body, headers=chat.headers))
 
     threads = [threading.Thread(target=send) for _ in range(4)]
     for thread in threads:
@@ -64,7 +64,7 @@ def test_the_same_message_sent_twice_at_once_is_stored_once(chat: Chat) -> None:
     assert len([e for e in chat.events() if e["type"] == "user_message"]) == 1
 
 
-def test_events_after_a_seq(chat: Chat) -> None:
+def test_events_after_a_seq(chat: TeenClient) -> None:
     chat.send("one")
     chat.wait_for(lambda e: e["type"] == "bot_message" and e["seq"] > 3)
     everything = chat.events()
@@ -72,7 +72,7 @@ def test_events_after_a_seq(chat: Chat) -> None:
     assert later == everything[2:]
 
 
-def test_long_poll_returns_when_something_new_arrives(chat: Chat) -> None:
+def test_long_poll_returns_when_something_new_arrives(chat: TeenClient) -> None:
     last = chat.events()[-1]["seq"]
     received = []
     poller = threading.Thread(target=lambda: received.extend(chat.events(after=last, wait=20)))
@@ -83,7 +83,7 @@ def test_long_poll_returns_when_something_new_arrives(chat: Chat) -> None:
     assert received and received[0]["text"] == "are you there"
 
 
-def test_long_poll_with_nothing_new_returns_empty(chat: Chat) -> None:
+def test_long_poll_with_nothing_new_returns_empty(chat: TeenClient) -> None:
     chat.events()
     last = chat.events()[-1]["seq"]
     # Rasa is down in these tests, so the fail-safe reply may still arrive; wait for it first.
@@ -92,27 +92,27 @@ def test_long_poll_with_nothing_new_returns_empty(chat: Chat) -> None:
     assert chat.events(after=seen[-1]["seq"], wait=0.5) == []
 
 
-def test_unknown_conversation_is_404(chat: Chat) -> None:
-    response = chat.client.post(
+def test_unknown_conversation_is_404(chat: TeenClient) -> None:
+    response = chat.http.post(
         "/api/conversations/doesnotexist/messages", json={"client_message_id": "a", "text": "hi"}, headers=chat.headers
     )
     assert response.status_code == 404
     assert response.json()["error"] == "not_found"
-    assert chat.client.get("/api/conversations/doesnotexist/events", headers=chat.headers).status_code == 404
+    assert chat.http.get("/api/conversations/doesnotexist/events", headers=chat.headers).status_code == 404
 
 
-def test_missing_token_is_401_and_wrong_token_is_403(chat: Chat) -> None:
+def test_missing_token_is_401_and_wrong_token_is_403(chat: TeenClient) -> None:
     url = f"/api/conversations/{chat.id}/events"
-    assert chat.client.get(url).status_code == 401
-    assert chat.client.get(url, headers={"Authorization": "Bearer not-the-token"}).status_code == 403
-    other = Chat(chat.client)
-    assert chat.client.get(url, headers=other.headers).status_code == 403
+    assert chat.http.get(url).status_code == 401
+    assert chat.http.get(url, headers={"Authorization": "Bearer not-the-token"}).status_code == 403
+    other = TeenClient(chat.http)
+    assert chat.http.get(url, headers=other.headers).status_code == 403
 
 
-def test_bad_messages_are_refused_clearly_and_nothing_is_stored(chat: Chat, database_url: str) -> None:
+def test_bad_messages_are_refused_clearly_and_nothing_is_stored(chat: TeenClient, database_url: str) -> None:
     before = stored_events(database_url, chat.id)
     url = f"/api/conversations/{chat.id}/messages"
-    limit = chat.client.app.state.services.settings.max_message_chars
+    limit = chat.http.app.state.services.settings.max_message_chars
     cases = {
         "empty": ({"client_message_id": "a", "text": "   "}, 422, "empty_message"),
         "too long": ({"client_message_id": "b", "text": "x" * (limit + 1)}, 422, "message_too_long"),
@@ -123,31 +123,31 @@ def test_bad_messages_are_refused_clearly_and_nothing_is_stored(chat: Chat, data
         "stale button": ({"client_message_id": "f", "text": "Yes", "payload": "/affirm"}, 422, "unknown_button"),
     }
     for name, (body, status, code) in cases.items():
-        response = chat.client.post(url, json=body, headers=chat.headers)
+        response = chat.http.post(url, json=body, headers=chat.headers)
         assert response.status_code == status, name
         assert response.json()["error"] == code, name
         assert response.json()["message"], name
-    malformed = chat.client.post(
+    malformed = chat.http.post(
         url, content=b'{"text": "hi"', headers={**chat.headers, "Content-Type": "application/json"}
     )
     assert malformed.status_code == 400 and malformed.json()["error"] == "bad_json"
     assert stored_events(database_url, chat.id) == before
 
 
-def test_the_limit_is_stated_in_the_error(chat: Chat) -> None:
-    limit = chat.client.app.state.services.settings.max_message_chars
+def test_the_limit_is_stated_in_the_error(chat: TeenClient) -> None:
+    limit = chat.http.app.state.services.settings.max_message_chars
     response = chat.send("y" * (limit + 1))
     assert str(limit) in response.json()["message"]
 
 
-def test_a_long_message_within_the_limit_is_taken(chat: Chat) -> None:
+def test_a_long_message_within_the_limit_is_taken(chat: TeenClient) -> None:
     assert chat.send("a " * 1000).status_code == 202
 
 
-def test_a_young_person_can_delete_their_chat(chat: Chat) -> None:
-    response = chat.client.delete(f"/api/conversations/{chat.id}", headers=chat.headers)
+def test_a_young_person_can_delete_their_chat(chat: TeenClient) -> None:
+    response = chat.http.delete(f"/api/conversations/{chat.id}", headers=chat.headers)
     assert response.status_code == 204
-    assert chat.client.get(f"/api/conversations/{chat.id}/events", headers=chat.headers).status_code == 404
+    assert chat.http.get(f"/api/conversations/{chat.id}/events", headers=chat.headers).status_code == 404
 
 
 def test_health(client) -> None:

@@ -20,11 +20,13 @@ from bot.database import session_factory, utcnow
 from bot.dialogue.flows import NOT_ASKED, record_turn
 from bot.dialogue.safety_net import SafetyNet
 from bot.handoff.models import Case
+from devtools.teen import TeenClient
 from safeguarding.assessment import Decision
-from tests.app.conftest import Chat, make_settings
+from tests.app.conftest import make_settings
+from tests.app.console_helpers import Worker
 
 
-def test_when_rasa_is_down_the_reply_gives_childline_and_999(chat: Chat) -> None:
+def test_when_rasa_is_down_the_reply_gives_childline_and_999(chat: TeenClient) -> None:
     last = chat.events()[-1]["seq"]
     chat.send("hello?")
     events = chat.wait_for(lambda e: e["type"] == "bot_message", after=last)
@@ -32,7 +34,7 @@ def test_when_rasa_is_down_the_reply_gives_childline_and_999(chat: Chat) -> None
     assert "0800 1111" in replies and "999" in replies
 
 
-def test_when_rasa_is_down_clear_danger_still_reaches_a_person(chat: Chat, database_url: str) -> None:
+def test_when_rasa_is_down_clear_danger_still_reaches_a_person(chat: TeenClient, database_url: str) -> None:
     last = chat.events()[-1]["seq"]
     chat.send("a man i met online says hell send my nudes to my family unless i pay him. im 14")
     events = chat.wait_for(lambda e: e["type"] == "status", after=last)
@@ -48,7 +50,7 @@ def test_when_rasa_is_down_clear_danger_still_reaches_a_person(chat: Chat, datab
     assert any("unless i pay" in cue["quote"] for cue in case.cues)
 
 
-def test_self_harm_while_rasa_is_down_is_critical(chat: Chat, database_url: str) -> None:
+def test_self_harm_while_rasa_is_down_is_critical(chat: TeenClient, database_url: str) -> None:
     last = chat.events()[-1]["seq"]
     chat.send("everyone has seen my pic and i want to kill myself")
     events = chat.wait_for(lambda e: e["type"] == "status", after=last)
@@ -58,7 +60,7 @@ def test_self_harm_while_rasa_is_down_is_critical(chat: Chat, database_url: str)
         assert session.scalars(select(Case.level).where(Case.conversation_id == chat.id)).one() == "critical"
 
 
-def test_a_case_already_open_is_raised_not_duplicated(chat: Chat, database_url: str) -> None:
+def test_a_case_already_open_is_raised_not_duplicated(chat: TeenClient, database_url: str) -> None:
     last = chat.events()[-1]["seq"]
     chat.send("hes blackmailing me for money")
     seen = chat.wait_for(lambda e: e["type"] == "status", after=last)
@@ -89,7 +91,7 @@ def test_when_the_database_is_down_the_answer_still_gives_the_numbers() -> None:
 
 def test_a_message_stored_before_a_restart_is_answered_after_it(sqlite_url: str) -> None:
     with TestClient(create_app(make_settings(sqlite_url))) as client:
-        chat = Chat(client)
+        chat = TeenClient(client)
         last = chat.events()[-1]["seq"]
     # Simulate a crash between storing and answering: mark the message as not yet handled.
     with session_factory(sqlite_url).begin() as session:
@@ -105,7 +107,7 @@ def test_a_message_stored_before_a_restart_is_answered_after_it(sqlite_url: str)
         )
         session.get(Conversation, chat.id).last_seq = last + 1
     with TestClient(create_app(make_settings(sqlite_url))) as client:
-        chat.client = client
+        chat.http = client
         events = chat.wait_for(lambda e: e["type"] == "bot_message", after=last + 1)
     assert "0800 1111" in " ".join(e["text"] for e in events)
 
@@ -176,7 +178,7 @@ def test_when_the_action_server_is_down_the_safety_net_still_hands_over(sqlite_u
         StandInRasa() as rasa,
         TestClient(create_app(make_settings(sqlite_url, rasa_url=rasa.url))) as client,
     ):
-        chat = Chat(client)
+        chat = TeenClient(client)
         last = chat.events()[-1]["seq"]
         chat.send("how are you")
         ordinary = chat.wait_for(lambda e: e["type"] == "bot_message", after=last)
@@ -190,13 +192,30 @@ def test_when_the_action_server_is_down_the_safety_net_still_hands_over(sqlite_u
     assert case.detected_by == "safety_net" and "coercion" in case.criteria
 
 
+def test_closing_a_case_hands_the_conversation_back_to_rasa(sqlite_url: str) -> None:
+    with StandInRasa() as rasa:
+        worker = Worker(create_app(make_settings(sqlite_url, rasa_url=rasa.url)), sqlite_url, "hand-back")
+        # One client for both sides: the app's background work and its Rasa client live on its event loop.
+        with worker.http:
+            worker.sign_in()
+            chat = TeenClient(worker.http)
+            last = chat.events()[-1]["seq"]
+            chat.send("he says hell send my nudes to my school unless i send him more")
+            chat.wait_for(lambda e: e["type"] == "status", after=last)
+            [case] = worker.state()["queue"]
+            assert worker.api("POST", f"/console/api/cases/{case['id']}/claim").status_code == 200
+            closed = worker.api("POST", f"/console/api/cases/{case['id']}/close", {"outcome": "no_further_action"})
+            assert closed.status_code == 200
+    assert rasa.requests[-1] == ("tracker_events", [{"event": "resume"}])
+
+
 def test_a_hanging_rasa_still_gets_the_young_person_an_answer_within_10_seconds(sqlite_url: str) -> None:
     """The default budget for Rasa, with a Rasa that never answers in time."""
     with StandInRasa() as rasa:
         rasa.hang_seconds = 60
         settings = make_settings(sqlite_url, rasa_url=rasa.url, rasa_timeout_seconds=7.0)
         with TestClient(create_app(settings)) as client:
-            chat = Chat(client)
+            chat = TeenClient(client)
             last = chat.events()[-1]["seq"]
             started = time.monotonic()
             chat.send("he says he will post my pics unless i pay him")
@@ -223,9 +242,9 @@ class SafetyNetThatFailsOn(SafetyNet):
 
 def test_a_poison_message_is_set_aside_with_the_failsafe_reply_and_a_case(sqlite_url: str) -> None:
     app = create_app(make_settings(sqlite_url))
-    app.state.dialogue.safety_net = SafetyNetThatFailsOn("xyzzy")
+    app.state.services.dialogue.safety_net = SafetyNetThatFailsOn("xyzzy")
     with TestClient(app) as client:
-        chat = Chat(client)
+        chat = TeenClient(client)
         last = chat.events()[-1]["seq"]
         chat.send("xyzzy")
         events = chat.wait_for(lambda e: e["type"] == "status", after=last)
@@ -253,7 +272,7 @@ def test_a_poison_message_is_set_aside_with_the_failsafe_reply_and_a_case(sqlite
 
 def test_the_sweeper_answers_a_message_left_unanswered(sqlite_url: str) -> None:
     with TestClient(create_app(make_settings(sqlite_url, sweep_seconds=1.0))) as client:
-        chat = Chat(client)
+        chat = TeenClient(client)
         last = chat.events()[-1]["seq"]
         # A message stored, then left (as by an instance that died before answering it).
         with session_factory(sqlite_url).begin() as session:
@@ -275,7 +294,7 @@ def test_the_sweeper_answers_a_message_left_unanswered(sqlite_url: str) -> None:
 
 def test_rasa_back_from_an_outage_is_told_what_it_missed_before_the_next_message(sqlite_url: str) -> None:
     with StandInRasa() as rasa, TestClient(create_app(make_settings(sqlite_url, rasa_url=rasa.url))) as client:
-        chat = Chat(client)
+        chat = TeenClient(client)
         rasa.down = True
         last = chat.events()[-1]["seq"]
         chat.send("hello")
@@ -302,7 +321,7 @@ def test_a_message_handled_twice_is_answered_once(database_url: str) -> None:
     app = create_app(make_settings(database_url))
     services = app.state.services
     with TestClient(app) as client:
-        chat = Chat(client)
+        chat = TeenClient(client)
         chat.send("hello")
         chat.wait_for(lambda e: e["type"] == "bot_message" and "0800 1111" in e["text"], after=2)
     with session_factory(database_url).begin() as session:

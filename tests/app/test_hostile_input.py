@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from datetime import timedelta
 
@@ -14,14 +13,16 @@ from bot.app import create_app
 from bot.database import session_factory, utcnow
 from bot.rate_limits import RateLimits
 from bot.staff.models import StaffSession
-from tests.app.conftest import Chat, make_settings
-from tests.app.console_helpers import Worker, create_account
+from devtools.console import ConsoleClient, create_account
+from devtools.teen import TeenClient
+from tests.app.conftest import make_settings
+from tests.app.console_helpers import Worker
 from tests.app.test_failsafe import StandInRasa
 
 
 def test_typed_text_starting_with_a_slash_reaches_rasa_as_words(sqlite_url: str) -> None:
     with StandInRasa() as rasa, TestClient(create_app(make_settings(sqlite_url, rasa_url=rasa.url))) as client:
-        chat = Chat(client)
+        chat = TeenClient(client)
         last = chat.events()[-1]["seq"]
         chat.send("/restart")
         seen = chat.wait_for(lambda e: e["type"] == "bot_message", after=last)
@@ -34,7 +35,7 @@ def test_typed_text_starting_with_a_slash_reaches_rasa_as_words(sqlite_url: str)
 
 
 def test_a_body_over_the_limit_is_refused_before_parsing(client: TestClient) -> None:
-    chat = Chat(client)
+    chat = TeenClient(client)
     url = f"/api/conversations/{chat.id}/messages"
     huge = b'{"client_message_id": "a", "text": "' + b"x" * 70_000 + b'"}'
     declared = client.post(url, content=huge, headers={**chat.headers, "Content-Type": "application/json"})
@@ -55,10 +56,10 @@ def test_a_body_over_the_limit_is_refused_before_parsing(client: TestClient) -> 
 def test_messages_per_conversation_are_limited_with_retry_after(sqlite_url: str) -> None:
     settings = make_settings(sqlite_url, limit_conversation_messages="3/minute")
     with TestClient(create_app(settings)) as client:
-        chat = Chat(client)
+        chat = TeenClient(client)
         assert [chat.send(f"message {n}").status_code for n in range(3)] == [202, 202, 202]
         refused = chat.send("one too many")
-        other = Chat(client)
+        other = TeenClient(client)
         assert other.send("another conversation is not affected").status_code == 202
     assert refused.status_code == 429
     assert 1 <= int(refused.headers["Retry-After"]) <= 60
@@ -77,10 +78,7 @@ def test_clients_are_limited_apart_by_address(sqlite_url: str) -> None:
 
 
 def sign_in_from(app, address: str, name: str, password: str) -> int:
-    client = TestClient(app, client=(address, 4000))
-    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/console/login").text).group(1)
-    form = {"username": name, "password": password, "csrf_token": token}
-    return client.post("/console/login", data=form, follow_redirects=False).status_code
+    return ConsoleClient(TestClient(app, client=(address, 4000))).sign_in(name, password).status_code
 
 
 def test_a_lockout_holds_for_the_account_and_client_that_failed_only(sqlite_url: str) -> None:
@@ -134,7 +132,7 @@ def last_seen(database_url: str):
 
 
 def test_every_answer_carries_the_security_headers(client: TestClient) -> None:
-    chat = Chat(client)
+    chat = TeenClient(client)
     for response in (
         client.get("/"),
         client.get("/console/login"),
@@ -161,9 +159,9 @@ def test_limits_are_counted_together_by_instances_sharing_redis(sqlite_url: str)
         client_key_secret="shared-by-both-instances",
     )
     with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
-        chat = Chat(first)
+        chat = TeenClient(first)
         assert [chat.send(f"message {n}").status_code for n in range(2)] == [202, 202]
-        chat.client = second
+        chat.http = second
         assert chat.send("third, to the other instance").status_code == 202
         assert chat.send("fourth").status_code == 429
         assert first.app.state.services.rate_limits.client_key(

@@ -107,13 +107,13 @@ def test_moderators_list_and_open_only_ended_conversations(app, database_url) ->
     moderator = Worker(app, database_url, "mo", Role.MODERATOR)
     moderator.sign_in()
 
-    listing = moderator.client.get("/moderation/api/conversations").json()["conversations"]
+    listing = moderator.http.get("/moderation/api/conversations").json()["conversations"]
     assert [item["conversation_id"] for item in listing] == [ended]
     assert "hello there" not in str(listing)
     for hidden in (live, in_case):
-        refused = moderator.client.get(f"/moderation/api/conversations/{hidden}/transcript")
+        refused = moderator.http.get(f"/moderation/api/conversations/{hidden}/transcript")
         assert refused.status_code == 403 and refused.json()["error"] == "not_ended"
-    assert moderator.client.get(f"/moderation/api/conversations/{ended}/transcript").status_code == 200
+    assert moderator.http.get(f"/moderation/api/conversations/{ended}/transcript").status_code == 200
 
 
 def test_an_admin_opens_a_live_conversation_only_with_a_reason_which_is_recorded(app, database_url) -> None:
@@ -122,12 +122,12 @@ def test_an_admin_opens_a_live_conversation_only_with_a_reason_which_is_recorded
     admin.sign_in()
     listed = {
         item["conversation_id"]: item["ended"]
-        for item in admin.client.get("/moderation/api/conversations").json()["conversations"]
+        for item in admin.http.get("/moderation/api/conversations").json()["conversations"]
     }
     assert listed == {live: False}
     path = f"/moderation/api/conversations/{live}/transcript"
-    assert admin.client.get(path).json()["error"] == "reason_needed"
-    opened = admin.client.get(path, params={"reason": "Police request about a missing child"})
+    assert admin.http.get(path).json()["error"] == "reason_needed"
+    opened = admin.http.get(path, params={"reason": "Police request about a missing child"})
     assert opened.status_code == 200
     [read] = audit_events(database_url, AuditAction.TRANSCRIPT_READ)
     assert read.conversation_id == live and read.detail["reason"] == "Police request about a missing child"
@@ -138,7 +138,7 @@ def test_transcripts_hide_identifying_details_but_not_the_help_given(app, databa
     ended = conversation_with(database_url, IDENTIFYING, quiet_for=timedelta(hours=2))
     moderator = Worker(app, database_url, "mo", Role.MODERATOR)
     moderator.sign_in()
-    events = moderator.client.get(f"/moderation/api/conversations/{ended}/transcript").json()["events"]
+    events = moderator.http.get(f"/moderation/api/conversations/{ended}/transcript").json()["events"]
     said = next(event["text"] for event in events if event["type"] == "user_message")
     for detail in ("Jake", "Smith", "07911", "jake_2010", "Oakfield"):
         assert detail not in said
@@ -152,9 +152,7 @@ def test_every_read_is_audited_whatever_part_it_asks_for(app, database_url) -> N
     moderator.sign_in()
     for after in (0, 1, 2):
         assert (
-            moderator.client.get(
-                f"/moderation/api/conversations/{ended}/transcript", params={"after": after}
-            ).status_code
+            moderator.http.get(f"/moderation/api/conversations/{ended}/transcript", params={"after": after}).status_code
             == 200
         )
     reads = audit_events(database_url, AuditAction.TRANSCRIPT_READ)
@@ -180,10 +178,10 @@ def test_sign_ins_and_failed_sign_ins_are_on_record_without_what_was_typed(app, 
 def test_the_audit_log_is_for_admins_and_names_who_did_what(app, database_url) -> None:
     moderator = Worker(app, database_url, "mo", Role.MODERATOR)
     moderator.sign_in()
-    assert moderator.client.get("/moderation/api/audit").status_code == 403
+    assert moderator.http.get("/moderation/api/audit").status_code == 403
     admin = Worker(app, database_url, "root", Role.ADMIN)
     admin.sign_in()
-    log = admin.client.get("/moderation/api/audit").json()["events"]
+    log = admin.http.get("/moderation/api/audit").json()["events"]
     assert {(event["actor"], event["action"]) for event in log} >= {("mo", "signed_in"), ("root", "signed_in")}
 
 

@@ -62,7 +62,7 @@ def admin(database_url, tmp_path) -> Iterator[Worker]:
 
 
 def test_the_figures_count_what_happened(admin) -> None:
-    figures = admin.client.get("/reports/api/figures", params={"days": 7}).json()
+    figures = admin.http.get("/reports/api/figures", params={"days": 7}).json()
     assert figures["conversations_per_day"] == [[str(utcnow().date()), 3]]
     assert figures["handoffs_by_level"] == [["critical", 1], ["high", 2]]
     assert figures["handoffs_by_criterion"] == [["adult_involved", 1], ["coercion", 2], ["immediate_risk", 1]]
@@ -73,10 +73,10 @@ def test_the_figures_count_what_happened(admin) -> None:
 
 
 def test_the_page_draws_charts_and_the_csv_export_is_audited(admin, database_url) -> None:
-    page = admin.client.get("/reports")
+    page = admin.http.get("/reports")
     assert page.status_code == 200 and page.text.count("<svg") == 5
     assert "Referred to CEOP" in page.text and WORDS not in page.text
-    exported = admin.client.get("/reports/export.csv", params={"days": 30})
+    exported = admin.http.get("/reports/export.csv", params={"days": 30})
     rows = list(csv.reader(io.StringIO(exported.text)))
     assert rows[0] == ["measure", "key", "value"] and ["outcomes", "referred_police", "1"] in rows
     with session_factory(database_url)() as session:

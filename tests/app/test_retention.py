@@ -19,7 +19,8 @@ from bot.conversation.models import Conversation, Event
 from bot.database import session_factory, session_scope, utcnow
 from bot.handoff import service as cases
 from bot.handoff.models import Case, CaseLevel
-from tests.app.conftest import Chat, make_settings
+from devtools.teen import TeenClient
+from tests.app.conftest import make_settings
 from tests.app.rasa_tracker import rasa_saves_trackers, rasa_tracker_database, stored_events
 
 
@@ -32,7 +33,7 @@ def tracker_url(request, tmp_path) -> Iterator[str]:
 
 def test_a_young_persons_delete_removes_the_chat_from_rasas_tracker_store(sqlite_url, tracker_url) -> None:
     with TestClient(create_app(make_settings(sqlite_url, rasa_tracker_url=tracker_url))) as client:
-        leaving, staying = Chat(client), Chat(client)
+        leaving, staying = TeenClient(client), TeenClient(client)
         rasa_saves_trackers(tracker_url, [leaving.id, staying.id])
         assert stored_events(tracker_url, leaving.id) > 0
 

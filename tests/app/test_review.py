@@ -59,7 +59,7 @@ def flag(moderator: Worker, conversation_id: str, **body):
 def test_each_turn_shows_intent_confidence_decision_and_reply_redacted(reviewing) -> None:
     moderator, conversation_id, tracker_url = reviewing
     rasa_saves_trackers(tracker_url, [conversation_id])
-    [turn] = moderator.client.get(f"/moderation/api/conversations/{conversation_id}/turns").json()["turns"]
+    [turn] = moderator.http.get(f"/moderation/api/conversations/{conversation_id}/turns").json()["turns"]
     assert turn == {
         "turn": 1,
         "text": "my snap is [username]",
@@ -89,19 +89,17 @@ def test_flags_need_what_they_claim_and_missed_handoffs_are_counted_first(review
         note="should have gone at once",
     )
     assert made.status_code == 201
-    listed = moderator.client.get("/moderation/api/flags").json()
+    listed = moderator.http.get("/moderation/api/flags").json()
     assert next(iter(listed["counts"].items())) == ("missed_handoff", 1)
-    assert moderator.client.get("/moderation/api/conversations", params={"flag": "missed_handoff"}).json()[
+    assert moderator.http.get("/moderation/api/conversations", params={"flag": "missed_handoff"}).json()[
         "conversations"
     ][0]["flags"] == [flag["kind"] for flag in reversed(listed["flags"])]
-    assert moderator.client.get("/moderation/api/conversations", params={"flag": "unsafe_reply"}).json() == {
+    assert moderator.http.get("/moderation/api/conversations", params={"flag": "unsafe_reply"}).json() == {
         "conversations": []
     }
-    by_case = moderator.client.get(
-        "/moderation/api/conversations", params={"level": "high", "outcome": "referred_ceop"}
-    )
+    by_case = moderator.http.get("/moderation/api/conversations", params={"level": "high", "outcome": "referred_ceop"})
     assert [item["conversation_id"] for item in by_case.json()["conversations"]] == [conversation_id]
-    assert moderator.client.get("/moderation/api/conversations", params={"level": "critical"}).json() == {
+    assert moderator.http.get("/moderation/api/conversations", params={"level": "critical"}).json() == {
         "conversations": []
     }
 

@@ -63,7 +63,7 @@ def test_a_long_queue_is_paged_by_fifty(worker, database_url) -> None:
 def test_a_lead_watches_a_live_case_audited_and_reassigns_it(worker, database_url) -> None:
     [case_id] = queue_cases(database_url, [CaseLevel.HIGH])
     assert worker.api("POST", f"/console/api/cases/{case_id}/claim").status_code == 200
-    app = worker.client.app
+    app = worker.http.app
     lead = Worker(app, database_url, "lead", Role.LEAD)
     lead.sign_in()
     other = Worker(app, database_url, "ben")

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Frame, Page, sync_playwright
 
-from tests.running_service import EmbeddingSite, conversation, free_port, service  # noqa: F401
+from devtools.processes import free_port
+from tests.running_service import EmbeddingSite, conversation, service  # noqa: F401
 
 HERE = Path(__file__).resolve().parent
 AXE = HERE / "node_modules" / "axe-core" / "axe.min.js"

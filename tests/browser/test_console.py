@@ -6,9 +6,9 @@ import time
 
 from playwright.sync_api import Page, expect
 
-from tests.app.console_helpers import create_account
+from devtools.console import create_account
+from devtools.teen import TeenClient
 from tests.browser.conftest import axe_violations
-from tests.running_service import Conversation
 
 
 def test_a_worker_takes_a_critical_case_live(page: Page, service) -> None:
@@ -24,7 +24,7 @@ def test_a_worker_takes_a_critical_case_live(page: Page, service) -> None:
     page.get_by_role("button", name="Off shift").click()
     expect(page.get_by_role("button", name="On shift")).to_have_attribute("aria-pressed", "true")
 
-    young_person = Conversation(service.base_url)
+    young_person = TeenClient.at(service.base_url)
     young_person.say("my nudes got sent round and i just want to kill myself")
     row = page.locator("#queue tbody tr").filter(has_text="critical").last
     expect(row).to_be_visible(timeout=15000)

@@ -7,8 +7,8 @@ import time
 from playwright.sync_api import Page, expect
 
 from bot.staff.models import Role
-from tests.app.console_helpers import create_account
-from tests.running_service import Conversation
+from devtools.console import create_account
+from devtools.teen import TeenClient
 
 PAYLOADS = [
     "<img src=x onerror=\"window.__xss='img'\">",
@@ -31,7 +31,7 @@ def test_html_and_script_in_messages_are_shown_as_text_and_never_run(page: Page,
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Queue")).to_be_visible()
 
-    young_person = Conversation(service.base_url)
+    young_person = TeenClient.at(service.base_url)
     for payload in PAYLOADS[1:]:
         young_person.say(payload)
     young_person.say(f"{PAYLOADS[0]} he says hell send my nudes to my family unless i pay him")

@@ -27,10 +27,12 @@ from bot.handoff import service as cases
 from bot.handoff.models import CaseLevel
 from bot.staff import service as staff
 from bot.staff.models import Role
-from tests.app.console_helpers import coercion_case, create_account
+from devtools.console import create_account
+from devtools.processes import free_port
+from tests.app.console_helpers import coercion_case
 from tests.app.rasa_tracker import rasa_saves_trackers
 from tests.browser.conftest import axe_violations
-from tests.running_service import free_port, start_app
+from tests.running_service import start_app
 
 SAID = "my snap is jake_22 and he says hell post my pics unless i pay. im Jake from Oakfield Academy"
 

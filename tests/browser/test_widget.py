@@ -15,8 +15,10 @@ import httpx
 import pytest
 from playwright.sync_api import Frame, FrameLocator, Locator, Page, expect
 
+from devtools.console import ConsoleClient, create_account
+from devtools.processes import free_port
 from tests.browser.conftest import EXIT_URL, axe_violations
-from tests.running_service import free_port, start_app
+from tests.running_service import start_app
 
 BOT_LINE = "li.bot_message"
 FRAME = "#youthchat-chat"
@@ -87,19 +89,14 @@ def test_an_escalation_shows_the_status_change(page: Page, service) -> None:
 
 def a_worker_takes_the_newest_case_and_replies(base_url: str, database_url: str, text: str) -> None:
     """A helpline worker signs in to the console, claims the case that opened last and writes to the young person."""
-    from tests.app.console_helpers import create_account
-
     name = f"worker{time.monotonic_ns()}"
     password = create_account(database_url, name)
-    with httpx.Client(base_url=base_url) as console:
-        token = re.search(r'name="csrf_token" value="([^"]+)"', console.get("/console/login").text).group(1)
-        console.post("/console/login", data={"username": name, "password": password, "csrf_token": token})
-        csrf = re.search(r'name="csrf-token" content="([^"]+)"', console.get("/console").text).group(1)
-        headers = {"X-CSRF-Token": csrf}
-        queue = console.get("/console/api/state").json()["queue"]
-        case = max(queue, key=lambda item: item["created_at"])
-        assert console.post(f"/console/api/cases/{case['id']}/claim", headers=headers).status_code == 200
-        sent = console.post(f"/console/api/cases/{case['id']}/messages", json={"text": text}, headers=headers)
+    with httpx.Client(base_url=base_url) as http:
+        console = ConsoleClient(http)
+        console.sign_in(name, password)
+        case = max(console.state()["queue"], key=lambda item: item["created_at"])
+        assert console.api("POST", f"/console/api/cases/{case['id']}/claim").status_code == 200
+        sent = console.api("POST", f"/console/api/cases/{case['id']}/messages", {"text": text})
         assert sent.status_code < 300, sent.text
 
 

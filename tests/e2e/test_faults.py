@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from bot.database import session_factory
 from bot.handoff.models import Case
-from tests.running_service import Conversation, RunningService
+from devtools.teen import TeenClient
+from tests.running_service import RunningService
 
 
 def child_process(parent: int, command_part: str) -> int:
@@ -39,7 +40,7 @@ def hanging(pid: int) -> Iterator[None]:
         os.kill(pid, signal.SIGCONT)
 
 
-def seconds_to_first_reply(conversation: Conversation, replies: list[dict]) -> float:
+def seconds_to_first_reply(conversation: TeenClient, replies: list[dict]) -> float:
     """From the young person's message being stored to the first reply being stored (the service's own clocks)."""
     message = next(e for e in reversed(conversation.seen) if e["type"] == "user_message")
     reply = next(e for e in replies if e["type"] == "bot_message")
@@ -47,7 +48,7 @@ def seconds_to_first_reply(conversation: Conversation, replies: list[dict]) -> f
 
 
 def test_with_rasa_hanging_danger_still_reaches_a_person_within_10_seconds(service: RunningService) -> None:
-    young_person = Conversation(service.base_url)
+    young_person = TeenClient.at(service.base_url)
     with hanging(child_process(service.process.pid, "rasa run")):
         replies = young_person.say("he says he will send my nudes to everyone unless i pay him. im 15")
     young_person.close()
@@ -61,7 +62,7 @@ def test_with_rasa_hanging_danger_still_reaches_a_person_within_10_seconds(servi
 
 
 def test_what_rasa_missed_while_hanging_reaches_its_tracker_before_the_next_message(service: RunningService) -> None:
-    young_person = Conversation(service.base_url)
+    young_person = TeenClient.at(service.base_url)
     with hanging(child_process(service.process.pid, "rasa run")):
         during = young_person.say("can i ask you something")
     assert "0800 1111" in " ".join(e.get("text", "") for e in during)

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.running_service import Conversation, RunningService
+from devtools.teen import TeenClient
+from tests.running_service import RunningService
 
 LAW_QUESTION = "what does the law say about sending nudes"
 POLICE_QUESTION = "what would the police do if two 15 year olds swapped pics"
@@ -26,10 +27,10 @@ def statuses(events: list[dict]) -> list[str]:
 
 @pytest.fixture
 def start(service: RunningService) -> Iterator:
-    opened: list[Conversation] = []
+    opened: list[TeenClient] = []
 
-    def open_conversation(nation: str | None = None) -> Conversation:
-        opened.append(Conversation(service.base_url, nation=nation))
+    def open_conversation(nation: str | None = None) -> TeenClient:
+        opened.append(TeenClient.at(service.base_url, nation=nation))
         return opened[-1]
 
     yield open_conversation

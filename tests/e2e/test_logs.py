@@ -8,8 +8,9 @@ import time
 
 from websockets.sync.client import connect
 
-from tests.app.console_helpers import create_account
-from tests.running_service import Conversation, RunningService
+from devtools.console import create_account
+from devtools.teen import TeenClient
+from tests.running_service import RunningService
 
 # How an access log line names a client: an address and a port before the request.
 CLIENT_ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}:\d+ - ")
@@ -17,7 +18,7 @@ CLIENT_ADDRESS = re.compile(r"\b\d{1,3}(?:\.\d{1,3}){3}:\d+ - ")
 
 def test_a_whole_conversation_leaves_no_address_token_or_words_in_any_log(service: RunningService) -> None:
     words = f"my secret words {time.monotonic_ns()} he says he will post my pics"
-    young_person = Conversation(service.base_url)
+    young_person = TeenClient.at(service.base_url)
     token = young_person.headers["Authorization"].split()[1]
     stream_url = service.base_url.replace("http", "ws") + f"/api/conversations/{young_person.id}/stream"
     with connect(stream_url) as stream:

@@ -3,11 +3,11 @@ and Rasa's own SQLite tracker store read directly."""
 
 from __future__ import annotations
 
+from devtools.teen import TeenClient
 from tests.app.rasa_tracker import stored_events
-from tests.running_service import Conversation
 
 
-def test_deleting_a_chat_deletes_it_from_rasas_tracker_store(service, conversation: Conversation) -> None:
+def test_deleting_a_chat_deletes_it_from_rasas_tracker_store(service, conversation: TeenClient) -> None:
     tracker_url = service.app_env["RASA_TRACKER_URL"]
     conversation.say("are you a real person?")
     assert stored_events(tracker_url, conversation.id) > 0, "Rasa stored the conversation"

@@ -6,9 +6,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
@@ -17,23 +14,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from websockets.sync.client import connect
 
+from devtools.processes import RUN_LOCAL, free_port, start, stop, uvicorn_command
+from devtools.teen import TeenClient
 from tests.conftest import POSTGRES_ADMIN_URL
-from tests.running_service import PROJECT, free_port
-
-STARTUP_SECONDS = 300
-
-
-def _wait_ready(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        assert process.poll() is None, "a process of the scaled service stopped while starting"
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        assert time.monotonic() < deadline, "the scaled service was not ready in time"
-        time.sleep(1)
 
 
 @pytest.fixture(scope="module")
@@ -59,30 +42,20 @@ def scaled() -> Iterator[dict]:
     from bot.database import upgrade_database
 
     upgrade_database(app_db)
-    service = subprocess.Popen(
-        [sys.executable, "-m", "bot.run_local"],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    second_port = free_port()
-    second = None
+    service = second = None
     try:
-        _wait_ready(f"http://127.0.0.1:{ports['BOT_PORT']}/readyz", service)
+        service = start(RUN_LOCAL, env=env, ready_url=f"http://127.0.0.1:{ports['BOT_PORT']}/readyz")
+        second_port = free_port()
         second_env = {
             **env,
             "BOT_RASA_URL": f"http://127.0.0.1:{ports['RASA_PORT']}",
             "BOT_ACTIONS_URL": f"http://127.0.0.1:{ports['ACTIONS_PORT']}",
         }
-        second = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "bot.asgi:app", "--host", "127.0.0.1", "--port", str(second_port)],
-            cwd=PROJECT,
+        second = start(
+            uvicorn_command("127.0.0.1", second_port),
             env=second_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            ready_url=f"http://127.0.0.1:{second_port}/readyz",
         )
-        _wait_ready(f"http://127.0.0.1:{second_port}/readyz", second)
         yield {
             "first": f"http://127.0.0.1:{ports['BOT_PORT']}",
             "second": f"http://127.0.0.1:{second_port}",
@@ -91,8 +64,7 @@ def scaled() -> Iterator[dict]:
     finally:
         for process in (second, service):
             if process is not None:
-                process.send_signal(signal.SIGINT if process is service else signal.SIGTERM)
-                process.wait(timeout=60)
+                stop(process)
         with admin.connect() as connection:
             for name in names.values():
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -100,19 +72,14 @@ def scaled() -> Iterator[dict]:
 
 
 def test_a_message_sent_to_one_instance_streams_from_the_other(scaled) -> None:
-    started = httpx.post(f"{scaled['first']}/api/conversations").json()
-    conversation, token = started["conversation_id"], started["token"]
+    young_person = TeenClient.at(scaled["first"])
+    conversation, token = young_person.id, young_person.token
     stream_url = scaled["second"].replace("http", "ws", 1) + f"/api/conversations/{conversation}/stream"
     with connect(stream_url) as stream:
         stream.send(json.dumps({"token": token, "after": 0}))
         welcome = [json.loads(stream.recv(timeout=10)) for _ in range(2)]
         assert [event["type"] for event in welcome] == ["bot_message", "bot_message"]
-        sent = httpx.post(
-            f"{scaled['first']}/api/conversations/{conversation}/messages",
-            json={"client_message_id": "one", "text": "are you a real person?"},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert sent.status_code == 202
+        assert young_person.send("are you a real person?").status_code == 202
         received = []
         deadline = time.monotonic() + 30
         while not any(e.get("type") == "bot_message" for e in received):
@@ -139,3 +106,4 @@ def test_a_message_sent_to_one_instance_streams_from_the_other(scaled) -> None:
     assert deleted.status_code == 204
     assert stored_in_rasa() == 0
     rasa_db.dispose()
+    young_person.close()

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
 from safeguarding.entities import to_entities
 from safeguarding.reader import MessageReader
@@ -15,11 +14,6 @@ from safeguarding.reader import MessageReader
 @pytest.fixture(scope="session")
 def reader() -> MessageReader:
     return MessageReader()
-
-
-@pytest.fixture
-def dispatcher() -> CollectingDispatcher:
-    return CollectingDispatcher()
 
 
 @pytest.fixture

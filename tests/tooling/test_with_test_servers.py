@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from tests.running_service import free_port
+from devtools.processes import free_port
 
 WRAPPER = Path(__file__).resolve().parents[2] / "scripts" / "with-test-servers"
 
