@@ -20,6 +20,7 @@ from starlette.requests import HTTPConnection
 
 from bot.conversation import flows
 from bot.conversation import service as conversations
+from bot.database import LARGEST_INTEGER
 from bot.errors import ApiError
 from bot.notify import conversation_channel, push_until_closed
 from bot.rate_limits import RateLimited
@@ -185,7 +186,7 @@ async def send_message(
 async def read_events(
     conversation_id: str,
     request: Request,
-    after: int = Query(0, ge=0, description="The last seq the client has seen"),
+    after: int = Query(0, ge=0, le=LARGEST_INTEGER, description="The last seq the client has seen"),
     wait: float = Query(0, ge=0, le=30, description="Seconds to wait for new events when there are none"),
 ) -> EventsOut:
     services = _services(request)
@@ -244,6 +245,8 @@ async def stream_events(websocket: WebSocket, conversation_id: str) -> None:
         hello = await asyncio.wait_for(websocket.receive_json(), timeout=10)
         token = hello.get("token") if isinstance(hello, dict) else None
         after = int(hello.get("after", 0)) if isinstance(hello, dict) else 0
+        if not 0 <= after <= LARGEST_INTEGER:
+            raise ValueError("after is out of range")
         events = await services.db(
             flows.authorised_events,
             conversation_id=conversation_id,
