@@ -21,13 +21,17 @@ from starlette.requests import HTTPConnection
 from bot.conversation import flows
 from bot.conversation import service as conversations
 from bot.database import LARGEST_INTEGER
-from bot.errors import ApiError
+from bot.errors import ANY_REQUEST_ERRORS, ApiError, error_responses
 from bot.notify import conversation_channel, push_until_closed
 from bot.rate_limits import RateLimited
 from bot.services import Services
 
-RATE_LIMITED = {429: {"description": "Too many requests: wait for Retry-After seconds"}}
-router = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=RATE_LIMITED)
+router = APIRouter(
+    prefix="/api/conversations", tags=["conversations"], responses=error_responses(*ANY_REQUEST_ERRORS, 422, 429)
+)
+# Operations that take a JSON body, and those about one conversation (which need its token).
+JSON_BODY_ERRORS = error_responses(400)
+CONVERSATION_ERRORS = error_responses(401, 403, 404)
 
 POLL_SLICE_SECONDS = 5.0
 STREAM_HEARTBEAT_SECONDS = 15.0
@@ -50,7 +54,8 @@ MESSAGE_CHARS_CEILING = 16000
 
 class MessageIn(BaseModel):
     client_message_id: StrictStr = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
-    text: StrictStr = Field(max_length=MESSAGE_CHARS_CEILING)
+    # Not blank: the schema says so, and flows.validate_text refuses a blank one in the young person's words.
+    text: StrictStr = Field(max_length=MESSAGE_CHARS_CEILING, json_schema_extra={"pattern": r"\S"})
     # The payload of a quick-reply button the bot offered; the text is the button's title.
     payload: StrictStr | None = Field(default=None, max_length=200)
 
@@ -102,6 +107,7 @@ def _bearer_token(request: Request) -> str | None:
     "",
     status_code=201,
     response_model=ConversationCreated,
+    responses=JSON_BODY_ERRORS,
     dependencies=[Depends(_count_client_request), Depends(_count_new_conversation)],
 )
 async def start_conversation(request: Request, body: ConversationIn | None = None) -> ConversationCreated:
@@ -112,7 +118,7 @@ async def start_conversation(request: Request, body: ConversationIn | None = Non
     return ConversationCreated(conversation_id=conversation_id, token=token)
 
 
-@router.post("/comeback", response_model=ConversationCreated)
+@router.post("/comeback", response_model=ConversationCreated, responses={**JSON_BODY_ERRORS, **error_responses(404)})
 async def come_back(body: ComebackIn, request: Request) -> ConversationCreated:
     """Open a conversation again with its come-back code; the code is used up and a new token issued."""
     services = _services(request)
@@ -128,7 +134,9 @@ async def come_back(body: ComebackIn, request: Request) -> ConversationCreated:
     return ConversationCreated(conversation_id=conversation_id, token=token)
 
 
-@router.post("/{conversation_id}/comeback-code", status_code=201, response_model=ComebackCodeOut)
+@router.post(
+    "/{conversation_id}/comeback-code", status_code=201, response_model=ComebackCodeOut, responses=CONVERSATION_ERRORS
+)
 async def create_comeback_code(conversation_id: str, request: Request) -> ComebackCodeOut:
     services = _services(request)
     created = await services.db(
@@ -141,7 +149,7 @@ async def create_comeback_code(conversation_id: str, request: Request) -> Comeba
     return ComebackCodeOut(**created)
 
 
-@router.delete("/{conversation_id}/comeback-code", status_code=204)
+@router.delete("/{conversation_id}/comeback-code", status_code=204, responses=CONVERSATION_ERRORS)
 async def cancel_comeback_code(conversation_id: str, request: Request) -> Response:
     services = _services(request)
     await services.db(
@@ -157,7 +165,11 @@ async def cancel_comeback_code(conversation_id: str, request: Request) -> Respon
     "/{conversation_id}/messages",
     response_model=MessageAccepted,
     status_code=202,
-    responses={200: {"description": "A repeated client_message_id: the original seq"}},
+    responses={
+        200: {"model": MessageAccepted, "description": "A repeated client_message_id: the original seq"},
+        **JSON_BODY_ERRORS,
+        **CONVERSATION_ERRORS,
+    },
     dependencies=[Depends(_count_client_request), Depends(_count_message)],
 )
 async def send_message(
@@ -182,7 +194,12 @@ async def send_message(
     return MessageAccepted(seq=seq)
 
 
-@router.get("/{conversation_id}/events", response_model=EventsOut, dependencies=[Depends(_count_client_request)])
+@router.get(
+    "/{conversation_id}/events",
+    response_model=EventsOut,
+    responses=CONVERSATION_ERRORS,
+    dependencies=[Depends(_count_client_request)],
+)
 async def read_events(
     conversation_id: str,
     request: Request,
@@ -207,7 +224,12 @@ async def read_events(
     return EventsOut(events=events)
 
 
-@router.delete("/{conversation_id}", status_code=204, dependencies=[Depends(_count_client_request)])
+@router.delete(
+    "/{conversation_id}",
+    status_code=204,
+    responses={**CONVERSATION_ERRORS, **error_responses(409)},
+    dependencies=[Depends(_count_client_request)],
+)
 async def delete_conversation(conversation_id: str, request: Request) -> Response:
     services = _services(request)
     refused = await services.db(
