@@ -1,8 +1,8 @@
 """schemathesis against the teen API's own OpenAPI schema, on the real app and a real database.
 
-Requests for every operation of /openapi.json, valid and invalid, are each sent twice: as
-generated (an unknown conversation, a made-up token) and for a real conversation with its
-token, so the handlers behind authorisation are reached too. No answer may be a server error,
+Requests for every operation of /openapi.json, valid and invalid, are sent about an unknown
+conversation, or about a real one without a token, with another's or with its own, so the
+handlers behind authorisation are reached too. No answer may be a server error,
 and each must be what the schema declares: status, headers, content type and body.
 """
 
@@ -13,6 +13,7 @@ from collections.abc import Iterator
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error, positive_data_acceptance
 from schemathesis.python.asgi import shutdown_lifespans
@@ -29,7 +30,7 @@ UNLIMITED = {
     "limit_conversation_messages": "1000000/minute",
     "limit_comeback_failures": "1000000/minute",
 }
-EXAMPLES_PER_MODE = 200
+EXAMPLES_PER_MODE = 300
 # Checks that do not hold for an operation by design; every other check (the answer's status, headers
 # and body matching the schema) still runs on it.
 EXCLUDED_CHECKS = {
@@ -59,19 +60,36 @@ def real_conversation(app) -> tuple[str, str]:
         return flows.start(content=services.content, session=session)
 
 
+# Whose conversation a request about one is sent for: the generated id as it is (none), or a real
+# conversation without a token, with another's, or with its own, so every answer behind
+# authorisation is reached.
+CALLERS = st.sampled_from(["unknown_conversation", "no_token", "wrong_token", "its_own_token"])
+
+
+def send_as(case, caller: str) -> None:
+    if caller == "unknown_conversation":
+        return
+    conversation_id, token = real_conversation(case.operation.app)
+    case.path_parameters["conversation_id"] = conversation_id
+    if caller != "no_token":
+        other_token = real_conversation(case.operation.app)[1]
+        case.headers = {
+            **(case.headers or {}),
+            "Authorization": f"Bearer {token if caller == 'its_own_token' else other_token}",
+        }
+    if isinstance((case.query or {}).get("wait"), int | float):
+        case.query["wait"] = min(case.query["wait"], LONGEST_WAIT_SECONDS)
+
+
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_every_answer_of_the_teen_api_is_what_its_schema_says(api_schema, mode: GenerationMode) -> None:
-    @given(case=api_schema.as_strategy(mode))
+    @given(case=api_schema.as_strategy(mode), caller=CALLERS)
     @settings(max_examples=EXAMPLES_PER_MODE, deadline=None, database=None, suppress_health_check=list(HealthCheck))
-    def answered_as_declared(case) -> None:
-        excluded = EXCLUDED_CHECKS.get((case.operation.method.upper(), case.operation.path), [])
-        case.call_and_validate(excluded_checks=excluded)
+    def answered_as_declared(case, caller: str) -> None:
         if "conversation_id" in (case.path_parameters or {}):
-            conversation_id, token = real_conversation(case.operation.app)
-            case.path_parameters["conversation_id"] = conversation_id
-            case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
-            if isinstance((case.query or {}).get("wait"), int | float):
-                case.query["wait"] = min(case.query["wait"], LONGEST_WAIT_SECONDS)
-            case.call_and_validate(excluded_checks=excluded)
+            send_as(case, caller)
+        case.call_and_validate(
+            excluded_checks=EXCLUDED_CHECKS.get((case.operation.method.upper(), case.operation.path), [])
+        )
 
     answered_as_declared()
