@@ -69,14 +69,17 @@ CALLERS = st.sampled_from(["unknown_conversation", "no_token", "wrong_token", "i
 def send_as(case, caller: str) -> None:
     if caller == "unknown_conversation":
         return
-    conversation_id, token = real_conversation(case.operation.app)
+    app = case.operation.app
+    conversation_id, own_token = real_conversation(app)
     case.path_parameters["conversation_id"] = conversation_id
-    if caller != "no_token":
-        other_token = real_conversation(case.operation.app)[1]
-        case.headers = {
-            **(case.headers or {}),
-            "Authorization": f"Bearer {token if caller == 'its_own_token' else other_token}",
-        }
+    if caller == "its_own_token":
+        token = own_token
+    elif caller == "wrong_token":
+        token = real_conversation(app)[1]  # another conversation's
+    else:
+        token = None
+    if token is not None:
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {token}"}
     if isinstance((case.query or {}).get("wait"), int | float):
         case.query["wait"] = min(case.query["wait"], LONGEST_WAIT_SECONDS)
 
