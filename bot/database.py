@@ -46,6 +46,11 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+# The largest value an INTEGER column holds on PostgreSQL (sequence numbers, case ids): a number
+# over it from a client is refused as invalid, not sent to the database to fail there.
+LARGEST_INTEGER = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 

@@ -8,6 +8,7 @@ import traceback
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -20,6 +21,53 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(code)
         self.status, self.code, self.message = status, code, message
+
+
+class FieldProblem(BaseModel):
+    field: str
+    problem: str
+
+
+class ErrorOut(BaseModel):
+    """Every error's body: a code for the widget to act on, and words for the young person."""
+
+    error: str
+    message: str
+    # 422 only: which fields of the request were wrong.
+    fields: list[FieldProblem] | None = None
+    # 503 only: the fail-safe reply (Childline, 999), message by message.
+    messages: list[str] | None = None
+
+
+ERROR_DESCRIPTIONS = {
+    400: "Malformed JSON",
+    401: "No token for this conversation",
+    403: "The wrong token for this conversation",
+    404: "No such conversation (or come-back code)",
+    409: "Refused while a safeguarding case is open",
+    413: "The request body is over BOT_MAX_BODY_BYTES",
+    422: "An invalid request: empty, over-long or non-text message, an image sent as data, a stale button",
+    429: "Too many requests: wait for Retry-After seconds",
+    500: "Something unexpected failed; the message says where to get help meanwhile",
+    503: "The database cannot be reached: the fail-safe message",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict]:
+    """The OpenAPI description of these error answers, so clients (and the schema fuzzer) know them."""
+    responses: dict[int | str, dict] = {
+        status: {"model": ErrorOut, "description": ERROR_DESCRIPTIONS[status]} for status in statuses
+    }
+    if 429 in responses:
+        responses[429]["headers"] = {
+            "Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer", "minimum": 0}}
+        }
+    return responses
+
+
+# What any request may be answered with, whatever the operation: the body limit is checked before
+# routing, the database may be away, and an unexpected failure still answers in JSON.
+ANY_REQUEST_ERRORS = (413, 500, 503)
 
 
 def error_response(status: int, code: str, message: str, **extra) -> JSONResponse:

@@ -50,6 +50,16 @@ def get(conversation_id: str, *, session: Session) -> Conversation:
     return conversation
 
 
+def get_locked(conversation_id: str, *, session: Session) -> Conversation:
+    """The conversation, locked until the transaction ends (SELECT ... FOR UPDATE; SQLite's writers
+    are one at a time anyway): what depends on its state, such as opening a case, is decided by one
+    transaction at a time, across every app instance."""
+    conversation = session.get(Conversation, conversation_id, with_for_update=True, populate_existing=True)
+    if conversation is None:
+        raise ConversationNotFound(conversation_id)
+    return conversation
+
+
 def get_or_none(conversation_id: str, *, session: Session) -> Conversation | None:
     return session.get(Conversation, conversation_id)
 

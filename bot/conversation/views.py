@@ -20,13 +20,18 @@ from starlette.requests import HTTPConnection
 
 from bot.conversation import flows
 from bot.conversation import service as conversations
-from bot.errors import ApiError
+from bot.database import LARGEST_INTEGER
+from bot.errors import ANY_REQUEST_ERRORS, ApiError, error_responses
 from bot.notify import conversation_channel, push_until_closed
 from bot.rate_limits import RateLimited
 from bot.services import services_of
 
-RATE_LIMITED = {429: {"description": "Too many requests: wait for Retry-After seconds"}}
-router = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=RATE_LIMITED)
+# Any operation of the teen API may answer these (privacy/views.py's deletion is one too).
+TEEN_API_ERRORS = error_responses(*ANY_REQUEST_ERRORS, 422, 429)
+router = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=TEEN_API_ERRORS)
+# Operations that take a JSON body, and those about one conversation (which need its token).
+JSON_BODY_ERRORS = error_responses(400)
+CONVERSATION_ERRORS = error_responses(401, 403, 404)
 
 POLL_SLICE_SECONDS = 5.0
 # The longest a client may ask /events to wait (the contract in the README and the OpenAPI schema).
@@ -51,7 +56,8 @@ MESSAGE_CHARS_CEILING = 16000
 
 class MessageIn(BaseModel):
     client_message_id: StrictStr = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
-    text: StrictStr = Field(max_length=MESSAGE_CHARS_CEILING)
+    # Not blank: the schema says so, and flows.validate_text refuses a blank one in the young person's words.
+    text: StrictStr = Field(max_length=MESSAGE_CHARS_CEILING, json_schema_extra={"pattern": r"\S"})
     # The payload of a quick-reply button the bot offered; the text is the button's title.
     payload: StrictStr | None = Field(default=None, max_length=200)
 
@@ -99,6 +105,7 @@ def bearer_token(request: Request) -> str | None:
     "",
     status_code=201,
     response_model=ConversationCreated,
+    responses=JSON_BODY_ERRORS,
     dependencies=[Depends(count_client_request), Depends(_count_new_conversation)],
 )
 async def start_conversation(request: Request, body: ConversationIn | None = None) -> ConversationCreated:
@@ -109,7 +116,7 @@ async def start_conversation(request: Request, body: ConversationIn | None = Non
     return ConversationCreated(conversation_id=conversation_id, token=token)
 
 
-@router.post("/comeback", response_model=ConversationCreated)
+@router.post("/comeback", response_model=ConversationCreated, responses={**JSON_BODY_ERRORS, **error_responses(404)})
 async def come_back(body: ComebackIn, request: Request) -> ConversationCreated:
     """Open a conversation again with its come-back code; the code is used up and a new token issued."""
     services = services_of(request)
@@ -125,7 +132,9 @@ async def come_back(body: ComebackIn, request: Request) -> ConversationCreated:
     return ConversationCreated(conversation_id=conversation_id, token=token)
 
 
-@router.post("/{conversation_id}/comeback-code", status_code=201, response_model=ComebackCodeOut)
+@router.post(
+    "/{conversation_id}/comeback-code", status_code=201, response_model=ComebackCodeOut, responses=CONVERSATION_ERRORS
+)
 async def create_comeback_code(conversation_id: str, request: Request) -> ComebackCodeOut:
     services = services_of(request)
     created = await services.db(
@@ -138,7 +147,7 @@ async def create_comeback_code(conversation_id: str, request: Request) -> Comeba
     return ComebackCodeOut(**created)
 
 
-@router.delete("/{conversation_id}/comeback-code", status_code=204)
+@router.delete("/{conversation_id}/comeback-code", status_code=204, responses=CONVERSATION_ERRORS)
 async def cancel_comeback_code(conversation_id: str, request: Request) -> Response:
     services = services_of(request)
     await services.db(
@@ -154,7 +163,11 @@ async def cancel_comeback_code(conversation_id: str, request: Request) -> Respon
     "/{conversation_id}/messages",
     response_model=MessageAccepted,
     status_code=202,
-    responses={200: {"description": "A repeated client_message_id: the original seq"}},
+    responses={
+        200: {"model": MessageAccepted, "description": "A repeated client_message_id: the original seq"},
+        **JSON_BODY_ERRORS,
+        **CONVERSATION_ERRORS,
+    },
     dependencies=[Depends(count_client_request), Depends(_count_message)],
 )
 async def send_message(
@@ -179,11 +192,16 @@ async def send_message(
     return MessageAccepted(seq=seq)
 
 
-@router.get("/{conversation_id}/events", response_model=EventsOut, dependencies=[Depends(count_client_request)])
+@router.get(
+    "/{conversation_id}/events",
+    response_model=EventsOut,
+    responses=CONVERSATION_ERRORS,
+    dependencies=[Depends(count_client_request)],
+)
 async def read_events(
     conversation_id: str,
     request: Request,
-    after: int = Query(0, ge=0, description="The last seq the client has seen"),
+    after: int = Query(0, ge=0, le=LARGEST_INTEGER, description="The last seq the client has seen"),
     wait: float = Query(0, ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for new events when there are none"),
 ) -> EventsOut:
     services = services_of(request)
@@ -227,6 +245,8 @@ async def stream_events(websocket: WebSocket, conversation_id: str) -> None:
         hello = await asyncio.wait_for(websocket.receive_json(), timeout=10)
         token = hello.get("token") if isinstance(hello, dict) else None
         after = int(hello.get("after", 0)) if isinstance(hello, dict) else 0
+        if not 0 <= after <= LARGEST_INTEGER:
+            raise ValueError("after is out of range")
         events = await services.db(
             flows.authorised_events,
             conversation_id=conversation_id,

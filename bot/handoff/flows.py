@@ -79,11 +79,13 @@ def escalate(conversation_id: str, decision: Decision, *, detected_by: str, cont
     """Open a case for the conversation, or raise the open one, and tell the young person."""
     level = CaseLevel(decision.level or CaseLevel.HIGH.value)
     evidence = [item.to_dict() for item in decision.evidence]
+    # Locked first: two app instances handing the same conversation over at once would otherwise
+    # both find no open case and open one each.
+    conversation = conversations.get_locked(conversation_id, session=session)
     case = service.open_case_for(conversation_id, session=session)
     if case is not None:
         service.raise_level(case, level, decision.criteria, evidence)
         return
-    conversation = conversations.get(conversation_id, session=session)
     case = service.create(
         conversation_id,
         level=level,

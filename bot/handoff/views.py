@@ -6,13 +6,13 @@ shows only the queue and the cases that worker holds.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, WebSocket
+from fastapi import APIRouter, Depends, Path, Query, Request, WebSocket
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field, StrictBool, StrictStr
 
-from bot.database import utcnow
+from bot.database import LARGEST_INTEGER, utcnow
 from bot.errors import ApiError
 from bot.handoff import flows
 from bot.handoff.models import Case
@@ -27,6 +27,9 @@ worker = require_role(CAN_TAKE_CASES)
 # Watching any live case and reassigning it is for whoever leads the shift.
 lead = require_role(CAN_LEAD_SHIFT)
 REFRESH_SECONDS = 20.0
+# Ids and sequence numbers the database can hold; anything else is refused as invalid (422).
+CaseId = Annotated[int, Path(ge=1, le=LARGEST_INTEGER)]
+AFTER = Query(0, ge=0, le=LARGEST_INTEGER)
 
 
 class ShiftIn(BaseModel):
@@ -144,7 +147,7 @@ async def _change_case(request: Request, flow, **kwargs) -> Case:
 
 
 @router.post("/api/cases/{case_id}/claim")
-async def claim(case_id: int, request: Request, user: SignedIn = Depends(worker)) -> dict[str, Any]:
+async def claim(case_id: CaseId, request: Request, user: SignedIn = Depends(worker)) -> dict[str, Any]:
     content = request.app.state.services.content
     case = await _change_case(request, flows.claim, case_id=case_id, user_id=user.user_id, content=content)
     return summary(case, with_quotes=True)
@@ -160,7 +163,7 @@ async def claim_next(request: Request, user: SignedIn = Depends(worker)) -> dict
 
 @router.get("/api/cases/{case_id}/events")
 async def case_events(
-    case_id: int, request: Request, after: int = Query(0, ge=0), user: SignedIn = Depends(worker)
+    case_id: CaseId, request: Request, after: int = AFTER, user: SignedIn = Depends(worker)
 ) -> dict[str, Any]:
     try:
         events = await request.app.state.services.db(
@@ -173,7 +176,7 @@ async def case_events(
 
 @router.get("/api/cases/{case_id}/watch")
 async def watch(
-    case_id: int, request: Request, after: int = Query(0, ge=0), user: SignedIn = Depends(lead)
+    case_id: CaseId, request: Request, after: int = AFTER, user: SignedIn = Depends(lead)
 ) -> dict[str, Any]:
     """A lead reads any open case as it happens; every read is audited."""
     try:
@@ -186,7 +189,9 @@ async def watch(
 
 
 @router.post("/api/cases/{case_id}/reassign")
-async def reassign(case_id: int, body: ReassignIn, request: Request, user: SignedIn = Depends(lead)) -> dict[str, Any]:
+async def reassign(
+    case_id: CaseId, body: ReassignIn, request: Request, user: SignedIn = Depends(lead)
+) -> dict[str, Any]:
     services = request.app.state.services
     target = await services.db(staff.find_user, username=body.worker.strip())
     if target is None or target.role not in CAN_TAKE_CASES:
@@ -204,7 +209,7 @@ async def reassign(case_id: int, body: ReassignIn, request: Request, user: Signe
 
 @router.post("/api/cases/{case_id}/messages", status_code=201)
 async def send(
-    case_id: int, body: WorkerMessageIn, request: Request, user: SignedIn = Depends(worker)
+    case_id: CaseId, body: WorkerMessageIn, request: Request, user: SignedIn = Depends(worker)
 ) -> dict[str, int]:
     text = body.text.strip()
     if not text:
@@ -214,7 +219,7 @@ async def send(
 
 
 @router.post("/api/cases/{case_id}/typing", status_code=204)
-async def typing(case_id: int, request: Request, user: SignedIn = Depends(worker)) -> Response:
+async def typing(case_id: CaseId, request: Request, user: SignedIn = Depends(worker)) -> Response:
     """Shows the young person that the worker is typing; nothing is stored."""
     services = request.app.state.services
     try:
@@ -226,14 +231,14 @@ async def typing(case_id: int, request: Request, user: SignedIn = Depends(worker
 
 
 @router.post("/api/cases/{case_id}/release")
-async def release(case_id: int, request: Request, user: SignedIn = Depends(worker)) -> dict[str, Any]:
+async def release(case_id: CaseId, request: Request, user: SignedIn = Depends(worker)) -> dict[str, Any]:
     content = request.app.state.services.content
     case = await _change_case(request, flows.release, case_id=case_id, user_id=user.user_id, content=content)
     return {"released": case.id}
 
 
 @router.post("/api/cases/{case_id}/close")
-async def close(case_id: int, body: CloseIn, request: Request, user: SignedIn = Depends(worker)) -> dict[str, Any]:
+async def close(case_id: CaseId, body: CloseIn, request: Request, user: SignedIn = Depends(worker)) -> dict[str, Any]:
     services = request.app.state.services
     if body.outcome not in services.console.entries["outcomes"]:
         raise ApiError(422, "bad_outcome", services.console.error("bad_outcome"))

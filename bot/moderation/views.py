@@ -18,7 +18,7 @@ from bot.audit import service as audit
 from bot.audit.models import AuditAction
 from bot.content import Content
 from bot.conversation import service as conversations
-from bot.database import utcnow
+from bot.database import LARGEST_INTEGER, utcnow
 from bot.errors import ApiError
 from bot.handoff.models import CaseLevel
 from bot.moderation import corrections, service
@@ -133,7 +133,7 @@ def _transcript(*, after: int, **opening) -> list[dict[str, Any]]:
 async def transcript(
     conversation_id: str,
     request: Request,
-    after: int = Query(0, ge=0),
+    after: int = Query(0, ge=0, le=LARGEST_INTEGER),
     reason: str = Query("", max_length=REASON_MAX_CHARS),
     user: SignedIn = Depends(moderator),
 ) -> dict[str, Any]:
@@ -182,7 +182,7 @@ async def turns(
 
 
 class FlagIn(BaseModel):
-    turn: StrictInt = Field(ge=1)
+    turn: StrictInt = Field(ge=1, le=LARGEST_INTEGER)
     kind: FlagKind
     right_intent: StrictStr | None = Field(default=None, max_length=64)
     criteria: list[StrictStr] = Field(default_factory=list, max_length=8)

@@ -11,14 +11,15 @@ import yaml
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
-from bot.conversation.views import RATE_LIMITED, bearer_token, count_client_request
+from bot.conversation.views import CONVERSATION_ERRORS, TEEN_API_ERRORS, bearer_token, count_client_request
+from bot.errors import error_responses
 from bot.privacy import flows
 from bot.services import services_of
 from bot.settings import Settings
 from bot.templating import templates_for
 
 router = APIRouter(include_in_schema=False)
-teen_api = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=RATE_LIMITED)
+teen_api = APIRouter(prefix="/api/conversations", tags=["conversations"], responses=TEEN_API_ERRORS)
 templates = templates_for(__file__)
 DAYS_PER_YEAR = 365
 
@@ -58,7 +59,12 @@ async def privacy_page(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "privacy.html", page_words(request.app.state.services.settings))
 
 
-@teen_api.delete("/{conversation_id}", status_code=204, dependencies=[Depends(count_client_request)])
+@teen_api.delete(
+    "/{conversation_id}",
+    status_code=204,
+    responses={**CONVERSATION_ERRORS, **error_responses(409)},
+    dependencies=[Depends(count_client_request)],
+)
 async def delete_conversation(conversation_id: str, request: Request) -> Response:
     services = services_of(request)
     refused = await services.db(

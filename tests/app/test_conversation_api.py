@@ -2,11 +2,13 @@
 
 import threading
 
+import pytest
 from sqlalchemy import func, select
+from starlette.websockets import WebSocketDisconnect
 
 from bot.content import load_content
 from bot.conversation.models import Event
-from bot.database import session_factory
+from bot.database import LARGEST_INTEGER, session_factory
 from bot.settings import Settings
 from devtools.teen import TeenClient
 
@@ -90,6 +92,18 @@ def test_long_poll_with_nothing_new_returns_empty(chat: TeenClient) -> None:
     chat.send("hi")
     seen = chat.wait_for(lambda e: e["type"] == "bot_message", after=last + 1)
     assert chat.events(after=seen[-1]["seq"], wait=0.5) == []
+
+
+def test_a_sequence_number_the_database_cannot_hold_is_refused_as_invalid(chat: TeenClient) -> None:
+    # Found by the schema fuzzer: PostgreSQL refused it, and the young person was told the database was away.
+    too_large = LARGEST_INTEGER + 1
+    response = chat.http.get(f"/api/conversations/{chat.id}/events", params={"after": too_large}, headers=chat.headers)
+    assert response.status_code == 422 and response.json()["error"] == "invalid_request"
+    with chat.http.websocket_connect(f"/api/conversations/{chat.id}/stream") as stream:
+        stream.send_json({"token": chat.token, "after": too_large})
+        with pytest.raises(WebSocketDisconnect) as closed:
+            stream.receive_json()
+    assert closed.value.code == 4400
 
 
 def test_unknown_conversation_is_404(chat: TeenClient) -> None:
