@@ -39,6 +39,7 @@ from bot.dialogue.flows import BotTurn, record_turn
 from bot.errors import ApiError
 from bot.handoff import flows as handoff
 from bot.handoff.models import Case, CaseStatus
+from bot.privacy import flows as privacy_flows
 from bot.settings import Settings
 from bot.staff import service as staff
 from bot.staff.models import Role
@@ -233,7 +234,7 @@ class Lifecycle(RuleBasedStateMachine):
         expected = self.expected[conversation]
         try:
             refused = self.run(
-                conversation_flows.delete,
+                privacy_flows.delete_chat,
                 conversation_id=conversation,
                 token=expected.token,
                 content=CONTENT,

@@ -80,7 +80,7 @@ def test_the_list_filters_to_low_confidence_and_fallback_turns(reviewed) -> None
     moderator, ids = reviewed
 
     def listed(**filters) -> set[str]:
-        found = moderator.client.get("/moderation/api/conversations", params=filters).json()["conversations"]
+        found = moderator.http.get("/moderation/api/conversations", params=filters).json()["conversations"]
         return {item["conversation_id"] for item in found}
 
     assert listed() == set(ids.values())
@@ -90,13 +90,13 @@ def test_the_list_filters_to_low_confidence_and_fallback_turns(reviewed) -> None
     assert listed(low_confidence="true", fallback="true") == {ids["fallback"]}
     assert listed(fallback="true", level="critical") == set()
     # Opened, the turn that matched says so.
-    [turn] = moderator.client.get(f"/moderation/api/conversations/{ids['unsure']}/turns").json()["turns"]
+    [turn] = moderator.http.get(f"/moderation/api/conversations/{ids['unsure']}/turns").json()["turns"]
     assert (turn["confidence"], turn["low_confidence"], turn["fallback"]) == (0.55, True, False)
 
 
 def test_the_page_states_the_low_confidence_threshold(reviewed) -> None:
     moderator, _ = reviewed
-    page = moderator.client.get("/moderation").text
+    page = moderator.http.get("/moderation").text
     assert 'name="low_confidence"' in page and "under 60%" in page and 'name="fallback"' in page
 
 

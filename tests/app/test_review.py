@@ -146,7 +146,7 @@ def test_the_export_is_redacted_and_rasa_validates_it(reviewing, sqlite_url, tmp
 def test_a_moderator_downloads_the_same_export_and_the_download_is_audited(reviewing, sqlite_url, tmp_path) -> None:
     moderator, conversation_id, _ = reviewing
     assert flag(moderator, conversation_id, turn=2, kind="missed_handoff", criteria=["coercion"]).status_code == 201
-    downloaded = moderator.client.get("/moderation/export/corrections.zip")
+    downloaded = moderator.http.get("/moderation/export/corrections.zip")
     assert downloaded.status_code == 200 and downloaded.headers["content-type"] == "application/zip"
     files = zipfile.ZipFile(io.BytesIO(downloaded.content))
     out = tmp_path / "corrections"
