@@ -282,7 +282,7 @@ class DialogueWorker:
             return
         events: list[dict[str, Any]] = []
         for _event_id, text in missed:
-            parse_data = await self.services.rasa.parse(as_typed_text(text))
+            parse_data = await self.services.rasa.parse(conversation_id, as_typed_text(text))
             events += [
                 {"event": "user", "text": text, "parse_data": parse_data},
                 {"event": "action", "name": "action_listen"},
