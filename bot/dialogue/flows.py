@@ -41,6 +41,7 @@ from bot.dialogue.safety_net import SafetyNet
 from bot.handoff import flows as handoff
 from bot.notify import conversation_channel
 from bot.services import Services
+from bot.settings import Settings
 from safeguarding.assessment import Decision
 from safeguarding.vocabulary import Action, Level
 
@@ -93,7 +94,7 @@ def read_replies(replies: list[dict[str, Any]]) -> BotTurn:
     return BotTurn(messages, decision, answered=bool(replies))
 
 
-def claim_duration(settings) -> timedelta:
+def claim_duration(settings: Settings) -> timedelta:
     """How long a claim on a conversation lasts; renewed before each message. Twice the longest one message
     can take (every attempt spending the whole Rasa budget, with the pauses between), so a live
     instance never loses a claim it is using, and a crashed one's conversations wait no longer than needed."""
