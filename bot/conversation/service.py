@@ -194,19 +194,13 @@ def claim_dialogue(conversation_id: str, *, worker: str, until: datetime, sessio
     return result.rowcount == 1
 
 
-def release_dialogue_claim(conversation_id: str, *, worker: str, session: Session) -> bool:
-    """Give the claim up once no message awaits an answer. False, and the claim kept, when one does
-    (it arrived while the others were answered; its instance could not claim the conversation and
-    left it to this one), or when the claim was lost."""
-    awaiting = (
-        select(Event.id).where(Event.conversation_id == conversation_id, Event.awaiting_dialogue.is_(True)).exists()
-    )
-    result = session.execute(
+def release_dialogue_claim(conversation_id: str, *, worker: str, session: Session) -> None:
+    """Give up this worker's claim on the conversation (the caller then looks for messages stored meanwhile)."""
+    session.execute(
         update(Conversation)
-        .where(Conversation.id == conversation_id, Conversation.dialogue_claimed_by == worker, ~awaiting)
+        .where(Conversation.id == conversation_id, Conversation.dialogue_claimed_by == worker)
         .values(dialogue_claimed_by=None, dialogue_claimed_until=None)
     )
-    return result.rowcount == 1
 
 
 def release_all_dialogue_claims(*, worker: str, session: Session) -> None:

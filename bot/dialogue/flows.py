@@ -184,7 +184,7 @@ class DialogueWorker:
             while conversation_id in self._pending:
                 self._pending.discard(conversation_id)
                 if not await self._claim(conversation_id):
-                    # Another instance answers this conversation; before giving its claim up it
+                    # Another instance answers this conversation; after giving its claim up it
                     # looks for messages stored meanwhile, this one's included.
                     continue
                 for event in await self.services.db(
@@ -193,10 +193,13 @@ class DialogueWorker:
                     if not await self._claim(conversation_id):
                         break
                     await self._answer(conversation_id, event.id, event.payload, event.dialogue_failures)
-                if not await self.services.db(
+                await self.services.db(
                     conversations.release_dialogue_claim, conversation_id=conversation_id, worker=self.worker
-                ):
-                    # A message arrived meanwhile (or the claim was lost, and the claim above says so).
+                )
+                # Read after the release is committed: a message another instance stored while this
+                # one held the claim (that instance could not claim the conversation and left it)
+                # is seen here. A read in the release's own statement could miss it on PostgreSQL.
+                if await self.services.db(conversations.messages_awaiting_dialogue, conversation_id=conversation_id):
                     self._pending.add(conversation_id)
         except Exception as error:
             # Only reached when not even the fail-safe reply could be stored (the database is

@@ -1,5 +1,8 @@
 """Several app instances on one database: each message is answered once, in order, whichever
-instance stored it, and a crashed instance's conversations are taken over when its claim runs out."""
+instance stored it, and a crashed instance's conversations are taken over when its claim runs out.
+
+Instances share PostgreSQL in every layout with more than one (docs/deploy.md); SQLite serves one
+instance on one machine, so the tests of instances at once run on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -20,7 +24,14 @@ from tests.app.conftest import CLOSED_PORT_URL, Chat, make_settings
 from tests.app.test_failsafe import StandInRasa
 
 
-def wait_until_answered(database_url: str, timeout: float = 30) -> list[Event]:
+@pytest.fixture
+def shared_database(database_url: str) -> str:
+    if database_url.startswith("sqlite"):
+        pytest.skip("several instances share PostgreSQL, never SQLite")
+    return database_url
+
+
+def wait_until_answered(database_url: str, timeout: float = 60) -> list[Event]:
     """Every young person's message, once none awaits the dialogue any more."""
     deadline = time.monotonic() + timeout
     while True:
@@ -36,11 +47,11 @@ def heard(rasa: StandInRasa) -> Counter[tuple[str, str]]:
     return Counter((body["sender"], body["message"]) for path, body in rasa.requests if path == "webhook")
 
 
-def test_two_instances_answer_each_message_once_and_in_order(database_url: str) -> None:
+def test_two_instances_answer_each_message_once_and_in_order(shared_database: str) -> None:
     with StandInRasa() as rasa:
         # Rasa takes a moment over each message, so both instances are busy with the same conversations.
         rasa.hang_seconds = 0.2
-        settings = make_settings(database_url, rasa_urls=(rasa.url,))
+        settings = make_settings(shared_database, rasa_urls=(rasa.url,))
         with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
             chats = [Chat(first) for _ in range(6)]
             for round_ in range(3):
@@ -49,7 +60,7 @@ def test_two_instances_answer_each_message_once_and_in_order(database_url: str) 
                     for client in (first, second):
                         chat.client = client
                         assert chat.send(f"{chat.id} {round_} {chat.counter}").status_code == 202
-            messages = wait_until_answered(database_url)
+            messages = wait_until_answered(shared_database)
     assert len(messages) == 6 * 3 * 2
     times = heard(rasa)
     assert set(times.values()) == {1}, "every message reaches Rasa exactly once"
@@ -61,10 +72,10 @@ def test_two_instances_answer_each_message_once_and_in_order(database_url: str) 
         assert len(replies) == 6
 
 
-def test_instances_starting_together_recover_each_unanswered_message_once(database_url: str) -> None:
-    content = load_content(make_settings(database_url).content_dir)
+def test_instances_starting_together_recover_each_unanswered_message_once(shared_database: str) -> None:
+    content = load_content(make_settings(shared_database).content_dir)
     # Messages stored and acknowledged by instances that then stopped before answering them.
-    with session_factory(database_url).begin() as session:
+    with session_factory(shared_database).begin() as session:
         for number in range(8):
             conversation_id, token = flows.start(content=content, session=session)
             for turn in range(2):
@@ -79,9 +90,9 @@ def test_instances_starting_together_recover_each_unanswered_message_once(databa
                 )
     with StandInRasa() as rasa:
         rasa.hang_seconds = 1.0
-        settings = make_settings(database_url, rasa_urls=(rasa.url,))
+        settings = make_settings(shared_database, rasa_urls=(rasa.url,))
         with TestClient(create_app(settings)), TestClient(create_app(settings)):
-            messages = wait_until_answered(database_url)
+            messages = wait_until_answered(shared_database)
     assert len(messages) == 16
     assert set(heard(rasa).values()) == {1} and len(heard(rasa)) == 16
 
