@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.settings import PROJECT_ROOT
@@ -51,16 +52,17 @@ class Service:
             self.process.wait()
 
 
-def environment() -> tuple[dict[str, str], dict[str, str]]:
+def environment(base: Mapping[str, str] = os.environ) -> tuple[dict[str, str], dict[str, str]]:
+    """The variables of the three processes (the defaults under those set in base) and their ports."""
     var = PROJECT_ROOT / "var"
     var.mkdir(exist_ok=True)
     ports = {
-        "app_host": os.environ.get("BOT_HOST", "127.0.0.1"),
-        "app": os.environ.get("BOT_PORT", "8000"),
-        "rasa": os.environ.get("RASA_PORT", "5005"),
-        "actions": os.environ.get("ACTIONS_PORT", "5055"),
+        "app_host": base.get("BOT_HOST", "127.0.0.1"),
+        "app": base.get("BOT_PORT", "8000"),
+        "rasa": base.get("RASA_PORT", "5005"),
+        "actions": base.get("ACTIONS_PORT", "5055"),
     }
-    env = dict(os.environ)
+    env = dict(base)
     env.setdefault("BOT_RASA_TOKEN", secrets.token_urlsafe(32))
     env.update(
         PYTHONPATH=str(PROJECT_ROOT),
@@ -86,46 +88,44 @@ def environment() -> tuple[dict[str, str], dict[str, str]]:
     return env, ports
 
 
-def services(ports: dict[str, str], token: str) -> list[Service]:
-    rasa_bin = str(PROJECT_ROOT / ".venv" / "rasa" / "bin")
-    app_bin = str(PROJECT_ROOT / ".venv" / "app" / "bin")
+RASA_BIN = PROJECT_ROOT / ".venv" / "rasa" / "bin"
+APP_BIN = PROJECT_ROOT / ".venv" / "app" / "bin"
+
+
+def action_server_command(port: str) -> list[str]:
+    return [str(RASA_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "-p", port]
+
+
+def rasa_command(port: str, token: str) -> list[str]:
     return [
-        Service(
-            "action server", [f"{rasa_bin}/python", "-m", "rasa_sdk", "--actions", "actions", "-p", ports["actions"]]
-        ),
-        Service(
-            "rasa",
-            [
-                f"{rasa_bin}/rasa",
-                "run",
-                "--enable-api",
-                "--auth-token",
-                token,
-                "-i",
-                "127.0.0.1",
-                "-p",
-                ports["rasa"],
-                "--model",
-                "models/current.tar.gz",
-                "--endpoints",
-                "endpoints.yml",
-                "--credentials",
-                "credentials.yml",
-            ],
-        ),
-        Service(
-            "app",
-            # No access log: it would record young people's IP addresses.
-            [
-                f"{app_bin}/uvicorn",
-                "bot.asgi:app",
-                "--host",
-                ports["app_host"],
-                "--port",
-                ports["app"],
-                "--no-access-log",
-            ],
-        ),
+        str(RASA_BIN / "rasa"),
+        "run",
+        "--enable-api",
+        "--auth-token",
+        token,
+        "-i",
+        "127.0.0.1",
+        "-p",
+        port,
+        "--model",
+        "models/current.tar.gz",
+        "--endpoints",
+        "endpoints.yml",
+        "--credentials",
+        "credentials.yml",
+    ]
+
+
+def app_command(host: str, port: str) -> list[str]:
+    # No access log: it would record young people's IP addresses.
+    return [str(APP_BIN / "uvicorn"), "bot.asgi:app", "--host", host, "--port", port, "--no-access-log"]
+
+
+def services(ports: dict[str, str], token: str) -> list[Service]:
+    return [
+        Service("action server", action_server_command(ports["actions"])),
+        Service("rasa", rasa_command(ports["rasa"], token)),
+        Service("app", app_command(ports["app_host"], ports["app"])),
     ]
 
 

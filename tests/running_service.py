@@ -8,6 +8,7 @@ origin, with the README's embed, that BOT_EMBED_ORIGINS lets show the chat.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -23,6 +24,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from bot.run_local import action_server_command, app_command, rasa_command
 
 PROJECT = Path(__file__).resolve().parents[1]
 STARTUP_SECONDS = 300
@@ -73,35 +76,50 @@ class EmbeddingSite:
         self.server.server_close()
 
 
-def start_app(env: dict[str, str], port: int, timeout: float = 120) -> subprocess.Popen:
-    """One more app instance (uvicorn, no access log) on this port, once it answers /healthz."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bot.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def start_process(
+    command: list[str], env: dict[str, str], ready_url: str, *, log: Path | None = None, timeout: float = 120
+) -> subprocess.Popen:
+    """A process of the service, once ready_url answers 200; its output goes to log (or nowhere)."""
+    # The child keeps its own handle on the log.
+    with open(log, "wb") if log else contextlib.nullcontext(subprocess.DEVNULL) as output:
+        process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while True:
-        assert process.poll() is None, "the app stopped while starting"
+        assert process.poll() is None, f"{command[0]} stopped while starting" + (
+            f":\n{log.read_text()[-4000:]}" if log else ""
+        )
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+            if httpx.get(ready_url, timeout=2).status_code == 200:
                 return process
         except httpx.HTTPError:
             pass
-        assert time.monotonic() < deadline, "the app was not up in time"
+        assert time.monotonic() < deadline, f"{command[0]} was not ready in time"
         time.sleep(0.3)
+
+
+def start_app(env: dict[str, str], port: int, timeout: float = 120, log: Path | None = None) -> subprocess.Popen:
+    """One more app instance on this port, once it answers /healthz."""
+    return start_process(
+        app_command("127.0.0.1", str(port)), env, f"http://127.0.0.1:{port}/healthz", log=log, timeout=timeout
+    )
+
+
+def start_rasa(env: dict[str, str], port: int, log: Path | None = None) -> subprocess.Popen:
+    """A Rasa server with the trained model, once its authenticated API answers (the model is loaded by then)."""
+    token = env["BOT_RASA_TOKEN"]
+    return start_process(
+        rasa_command(str(port), token),
+        env,
+        f"http://127.0.0.1:{port}/status?token={token}",
+        log=log,
+        timeout=STARTUP_SECONDS,
+    )
+
+
+def start_action_server(env: dict[str, str], port: int, log: Path | None = None) -> subprocess.Popen:
+    return start_process(
+        action_server_command(str(port)), env, f"http://127.0.0.1:{port}/health", log=log, timeout=STARTUP_SECONDS
+    )
 
 
 @dataclass
