@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         console=load_content(settings.content_dir, "console"),
         rate_limits=RateLimits(settings),
     )
-    rasa = RasaClient(settings.rasa_url, settings.rasa_token, settings.actions_url, settings.rasa_timeout_seconds)
+    rasa = RasaClient(settings.rasa_urls, settings.rasa_token, settings.actions_url, settings.rasa_timeout_seconds)
     dialogue = DialogueWorker(services, rasa, SafetyNet())
     services.dialogue = dialogue
 

@@ -15,10 +15,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.settings import PROJECT_ROOT
-from devtools.processes import NotReady, uvicorn_command, wait_until_answers
+from devtools.processes import NotReady, action_server_command, rasa_command, uvicorn_command, wait_until_answers
 
 
 @dataclass
@@ -49,16 +50,17 @@ class Service:
             self.process.wait()
 
 
-def environment() -> tuple[dict[str, str], dict[str, str]]:
+def environment(base: Mapping[str, str] = os.environ) -> tuple[dict[str, str], dict[str, str]]:
+    """The variables of the three processes (the defaults under those set in base) and their ports."""
     var = PROJECT_ROOT / "var"
     var.mkdir(exist_ok=True)
     ports = {
-        "app_host": os.environ.get("BOT_HOST", "127.0.0.1"),
-        "app": os.environ.get("BOT_PORT", "8000"),
-        "rasa": os.environ.get("RASA_PORT", "5005"),
-        "actions": os.environ.get("ACTIONS_PORT", "5055"),
+        "app_host": base.get("BOT_HOST", "127.0.0.1"),
+        "app": base.get("BOT_PORT", "8000"),
+        "rasa": base.get("RASA_PORT", "5005"),
+        "actions": base.get("ACTIONS_PORT", "5055"),
     }
-    env = dict(os.environ)
+    env = dict(base)
     env.setdefault("BOT_RASA_TOKEN", secrets.token_urlsafe(32))
     env.update(
         PYTHONPATH=str(PROJECT_ROOT),
@@ -85,31 +87,9 @@ def environment() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def services(ports: dict[str, str], token: str) -> list[Service]:
-    rasa_bin = str(PROJECT_ROOT / ".venv" / "rasa" / "bin")
     return [
-        Service(
-            "action server", [f"{rasa_bin}/python", "-m", "rasa_sdk", "--actions", "actions", "-p", ports["actions"]]
-        ),
-        Service(
-            "rasa",
-            [
-                f"{rasa_bin}/rasa",
-                "run",
-                "--enable-api",
-                "--auth-token",
-                token,
-                "-i",
-                "127.0.0.1",
-                "-p",
-                ports["rasa"],
-                "--model",
-                "models/current.tar.gz",
-                "--endpoints",
-                "endpoints.yml",
-                "--credentials",
-                "credentials.yml",
-            ],
-        ),
+        Service("action server", action_server_command(ports["actions"])),
+        Service("rasa", rasa_command(ports["rasa"], token)),
         Service("app", uvicorn_command(ports["app_host"], ports["app"])),
     ]
 

@@ -28,13 +28,24 @@ def embed_origins(value: str) -> tuple[str, ...]:
     return origins
 
 
+def rasa_urls(value: str) -> tuple[str, ...]:
+    """BOT_RASA_URL: one Rasa server, or several sharing one tracker store and the Redis lock store,
+    separated by spaces or commas. Each conversation prefers one of them and moves to the next
+    when it cannot be reached."""
+    urls = tuple(url.rstrip("/") for url in re.split(r"[\s,]+", value) if url)
+    wrong = [url for url in urls if not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", url)]
+    if wrong or not urls:
+        raise ValueError(f"BOT_RASA_URL: not a list of URLs like http://rasa:5005: {value!r}")
+    return urls
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(
         default_factory=lambda: _env("BOT_DATABASE_URL", f"sqlite:///{PROJECT_ROOT / 'var' / 'app.sqlite3'}")
     )
     redis_url: str = field(default_factory=lambda: _env("BOT_REDIS_URL", ""))
-    rasa_url: str = field(default_factory=lambda: _env("BOT_RASA_URL", "http://127.0.0.1:5005"))
+    rasa_urls: tuple[str, ...] = field(default_factory=lambda: rasa_urls(_env("BOT_RASA_URL", "http://127.0.0.1:5005")))
     rasa_token: str = field(default_factory=lambda: _env("BOT_RASA_TOKEN", ""))
     actions_url: str = field(default_factory=lambda: _env("BOT_ACTIONS_URL", "http://127.0.0.1:5055"))
     # Rasa answers in well under a second. The budget for all calls to Rasa over one

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RASA_BIN = PROJECT_ROOT / ".venv" / "rasa" / "bin"
 # Rasa loads its model and the sentence encoder: minutes on a busy two-core machine.
 STARTUP_SECONDS = 300
 # The whole service as `make run` starts it (bot/run_local.py), in the app's environment.
@@ -33,6 +34,31 @@ def free_port() -> int:
 def uvicorn_command(host: str, port: int | str) -> list[str]:
     """The app's command line. No access log: it would record young people's IP addresses."""
     return [sys.executable, "-m", "uvicorn", "bot.asgi:app", "--host", host, "--port", str(port), "--no-access-log"]
+
+
+def action_server_command(port: int | str) -> list[str]:
+    return [str(RASA_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)]
+
+
+def rasa_command(port: int | str, token: str) -> list[str]:
+    """Rasa on loopback only, its HTTP API protected by the token."""
+    return [
+        str(RASA_BIN / "rasa"),
+        "run",
+        "--enable-api",
+        "--auth-token",
+        token,
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "--model",
+        "models/current.tar.gz",
+        "--endpoints",
+        "endpoints.yml",
+        "--credentials",
+        "credentials.yml",
+    ]
 
 
 def answers(url: str) -> bool:

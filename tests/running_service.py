@@ -20,7 +20,15 @@ from pathlib import Path
 
 import pytest
 
-from devtools.processes import RUN_LOCAL, free_port, start, stop, uvicorn_command
+from devtools.processes import (
+    RUN_LOCAL,
+    action_server_command,
+    free_port,
+    rasa_command,
+    start,
+    stop,
+    uvicorn_command,
+)
 from devtools.teen import TeenClient
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -65,9 +73,26 @@ class EmbeddingSite:
         self.server.server_close()
 
 
-def start_app(env: dict[str, str], port: int) -> subprocess.Popen:
+def _sink(log: Path | None) -> Path | int:
+    return log if log else subprocess.DEVNULL
+
+
+def start_app(env: dict[str, str], port: int, timeout: float = 120, log: Path | None = None) -> subprocess.Popen:
     """One more app instance on this port, once it answers /healthz."""
-    return start(uvicorn_command("127.0.0.1", port), env=env, ready_url=f"http://127.0.0.1:{port}/healthz", timeout=120)
+    ready = f"http://127.0.0.1:{port}/healthz"
+    return start(uvicorn_command("127.0.0.1", port), env=env, ready_url=ready, output=_sink(log), timeout=timeout)
+
+
+def start_rasa(env: dict[str, str], port: int, log: Path | None = None) -> subprocess.Popen:
+    """A Rasa server with the trained model, once its authenticated API answers (the model is loaded by then)."""
+    token = env["BOT_RASA_TOKEN"]
+    ready = f"http://127.0.0.1:{port}/status?token={token}"
+    return start(rasa_command(port, token), env=env, ready_url=ready, output=_sink(log))
+
+
+def start_action_server(env: dict[str, str], port: int, log: Path | None = None) -> subprocess.Popen:
+    ready = f"http://127.0.0.1:{port}/health"
+    return start(action_server_command(port), env=env, ready_url=ready, output=_sink(log))
 
 
 @dataclass

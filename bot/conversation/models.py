@@ -40,6 +40,12 @@ class Conversation(Base):
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_activity_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # The app instance answering this conversation's messages, until when (a lease). Messages are
+    # claimed a conversation at a time, not one by one: they must be answered in order, and a claim on
+    # one message would let another instance answer the next before it. A crashed instance's lease
+    # runs out, and another instance's sweep takes the conversation over.
+    dialogue_claimed_by: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    dialogue_claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     events: Mapped[list[Event]] = relationship(
         back_populates="conversation", cascade="all, delete-orphan", passive_deletes=True, order_by="Event.seq"

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.conversation.models import (
@@ -169,12 +169,58 @@ def messages_awaiting_dialogue(conversation_id: str, *, session: Session) -> Seq
     ).all()
 
 
-def conversations_awaiting_dialogue(*, stored_before: datetime | None = None, session: Session) -> Sequence[str]:
-    """Conversations with a message not yet answered (stored before a moment, if given)."""
-    query = select(Event.conversation_id).where(Event.awaiting_dialogue.is_(True))
+def _claimable_by(worker: str) -> ColumnElement[bool]:
+    """Nobody answers the conversation, this worker does, or another's lease has run out."""
+    return or_(
+        Conversation.dialogue_claimed_by.is_(None),
+        Conversation.dialogue_claimed_by == worker,
+        Conversation.dialogue_claimed_until < utcnow(),
+    )
+
+
+def conversations_awaiting_dialogue(
+    *, worker: str, stored_before: datetime | None = None, session: Session
+) -> Sequence[str]:
+    """Conversations with a message not yet answered (stored before a moment, if given) that no
+    other app instance is answering."""
+    query = (
+        select(Event.conversation_id)
+        .join(Conversation, Conversation.id == Event.conversation_id)
+        .where(Event.awaiting_dialogue.is_(True), _claimable_by(worker))
+    )
     if stored_before is not None:
         query = query.where(Event.at < stored_before)
     return session.scalars(query.distinct()).all()
+
+
+def claim_dialogue(conversation_id: str, *, worker: str, until: datetime, session: Session) -> bool:
+    """Claim answering the conversation's messages until a moment (or extend this worker's claim);
+    False when another app instance holds a live claim, or the conversation is gone."""
+    result = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, _claimable_by(worker))
+        .values(dialogue_claimed_by=worker, dialogue_claimed_until=until)
+    )
+    return result.rowcount == 1
+
+
+def release_dialogue_claim(conversation_id: str, *, worker: str, session: Session) -> None:
+    """Give up this worker's claim on the conversation (the caller then looks for messages stored meanwhile)."""
+    session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id, Conversation.dialogue_claimed_by == worker)
+        .values(dialogue_claimed_by=None, dialogue_claimed_until=None)
+    )
+
+
+def release_all_dialogue_claims(*, worker: str, session: Session) -> None:
+    """An instance stopping gives up its claims, so that others take its conversations at their next sweep
+    rather than when the leases run out."""
+    session.execute(
+        update(Conversation)
+        .where(Conversation.dialogue_claimed_by == worker)
+        .values(dialogue_claimed_by=None, dialogue_claimed_until=None)
+    )
 
 
 def mark_handled(event_id: int, *, session: Session) -> bool:

@@ -11,12 +11,20 @@ message is set aside (counted, no longer blocking the conversation) and the
 young person gets the fail-safe reply, with a case when the safety net, or the
 mere fact that nothing could read the message, calls for one. A sweeper picks
 up messages left unanswered (a crash, the database away for a while).
+
+Several app instances may share the database: each answers a conversation only
+while it holds the conversation's claim (a lease, see bot/conversation/models.py),
+so every message is answered once whichever instance stored it, and one that
+crashes leaves its conversations to the others when its lease runs out.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -33,6 +41,7 @@ from bot.dialogue.safety_net import SafetyNet
 from bot.handoff import flows as handoff
 from bot.notify import conversation_channel
 from bot.services import Services
+from bot.settings import Settings
 from safeguarding.assessment import Decision
 from safeguarding.vocabulary import Action, Level
 
@@ -85,6 +94,15 @@ def read_replies(replies: list[dict[str, Any]]) -> BotTurn:
     return BotTurn(messages, decision, answered=bool(replies))
 
 
+def claim_duration(settings: Settings) -> timedelta:
+    """How long a claim on a conversation lasts; renewed before each message. Twice the longest one message
+    can take (every attempt spending the whole Rasa budget, with the pauses between), so a live
+    instance never loses a claim it is using, and a crashed one's conversations wait no longer than needed."""
+    attempts = settings.dialogue_attempts
+    longest = attempts * settings.rasa_timeout_seconds + RETRY_PAUSE_SECONDS * attempts * (attempts + 1) / 2
+    return timedelta(seconds=2 * longest)
+
+
 class DialogueWorker:
     """The dialogue bridge (bot.services.Dialogue): handles each conversation's stored messages one at
     a time, in order, and is the only part of the app that talks to Rasa."""
@@ -93,6 +111,9 @@ class DialogueWorker:
         self.services = services
         self.rasa = rasa
         self.safety_net = safety_net
+        # Names this instance in its claims: unique even for two processes of one host and pid (containers).
+        self.worker = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.claim_duration = claim_duration(services.settings)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._pending: set[str] = set()
         self._sweeper: asyncio.Task[None] | None = None
@@ -135,7 +156,7 @@ class DialogueWorker:
         while True:
             try:
                 pending = await self.services.db(
-                    conversations.conversations_awaiting_dialogue, stored_before=stored_before
+                    conversations.conversations_awaiting_dialogue, worker=self.worker, stored_before=stored_before
                 )
             except DBAPIError:
                 logger.warning("database unavailable; the sweep for unanswered messages will retry")
@@ -150,16 +171,42 @@ class DialogueWorker:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            await self.services.db(conversations.release_all_dialogue_claims, worker=self.worker)
+        except DBAPIError:
+            logger.warning("database unavailable; this instance's claims will run out by themselves")
         await self.rasa.close()
+
+    async def _claim(self, conversation_id: str) -> bool:
+        return await self.services.db(
+            conversations.claim_dialogue,
+            conversation_id=conversation_id,
+            worker=self.worker,
+            until=utcnow() + self.claim_duration,
+        )
 
     async def _drain(self, conversation_id: str) -> None:
         try:
             while conversation_id in self._pending:
                 self._pending.discard(conversation_id)
+                if not await self._claim(conversation_id):
+                    # Another instance answers this conversation; after giving its claim up it
+                    # looks for messages stored meanwhile, this one's included.
+                    continue
                 for event in await self.services.db(
                     conversations.messages_awaiting_dialogue, conversation_id=conversation_id
                 ):
+                    if not await self._claim(conversation_id):
+                        break
                     await self._answer(conversation_id, event.id, event.payload, event.dialogue_failures)
+                await self.services.db(
+                    conversations.release_dialogue_claim, conversation_id=conversation_id, worker=self.worker
+                )
+                # Read after the release is committed: a message another instance stored while this
+                # one held the claim (that instance could not claim the conversation and left it)
+                # is seen here. A read in the release's own statement could miss it on PostgreSQL.
+                if await self.services.db(conversations.messages_awaiting_dialogue, conversation_id=conversation_id):
+                    self._pending.add(conversation_id)
         except Exception as error:
             # Only reached when not even the fail-safe reply could be stored (the database is
             # away): the message stays awaiting the dialogue and the sweeper tries again.
@@ -285,7 +332,7 @@ class DialogueWorker:
         missed = await self.services.db(conversations.messages_missed_by_rasa, conversation_id=conversation_id)
         if not missed:
             return
-        heard = [(text, await self.rasa.parse(as_typed_text(text))) for _event_id, text in missed]
+        heard = [(text, await self.rasa.parse(conversation_id, as_typed_text(text))) for _event_id, text in missed]
         await self.rasa.tell_heard(conversation_id, heard)
         await self.services.db(conversations.mark_heard_by_rasa, event_ids=[event_id for event_id, _ in missed])
 

@@ -1,7 +1,16 @@
-"""A client for the Rasa server (REST channel and authenticated HTTP API) and the action server."""
+"""A client for the Rasa servers (REST channel and authenticated HTTP API) and the action server.
+
+Several Rasa servers may stand behind the app, sharing one tracker store and Redis lock store
+(which serialises a conversation's turns whichever server takes them). Each conversation
+prefers one server, so the load spreads evenly, and moves on to the next only when a server
+cannot be reached: a request that reached a server is never sent to another, as the first
+may have acted on it.
+"""
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,9 +21,15 @@ class DialogueUnavailable(Exception):
     """Rasa did not answer, answered with an error, or answered nonsense."""
 
 
+def servers_in_preference(urls: Sequence[str], sender_id: str) -> list[str]:
+    """The servers in the order this conversation tries them: a stable start, then the rest in turn."""
+    start = zlib.crc32(sender_id.encode()) % len(urls)
+    return [*urls[start:], *urls[:start]]
+
+
 @dataclass
 class RasaClient:
-    rasa_url: str
+    rasa_urls: Sequence[str]
     token: str
     actions_url: str
     timeout: float
@@ -26,13 +41,25 @@ class RasaClient:
     async def close(self) -> None:
         await self._http.aclose()
 
+    async def _post(self, sender_id: str, path: str, **request: Any) -> httpx.Response:
+        """POST to the conversation's preferred server that can be reached."""
+        unreachable: httpx.HTTPError | None = None
+        for url in servers_in_preference(self.rasa_urls, sender_id):
+            try:
+                response = await self._http.post(f"{url}{path}", **request)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+                unreachable = error
+                continue
+            response.raise_for_status()
+            return response
+        raise unreachable or httpx.ConnectError("no Rasa server configured")
+
     async def send_message(self, sender_id: str, text: str) -> list[dict[str, Any]]:
         """The bot's replies to one message: text, buttons and custom payloads."""
         try:
-            response = await self._http.post(
-                f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender_id, "message": text}
+            response = await self._post(
+                sender_id, "/webhooks/rest/webhook", json={"sender": sender_id, "message": text}
             )
-            response.raise_for_status()
             replies = response.json()
         except (httpx.HTTPError, ValueError) as error:
             raise DialogueUnavailable(type(error).__name__) from error
@@ -40,13 +67,10 @@ class RasaClient:
             raise DialogueUnavailable("unexpected reply shape")
         return replies
 
-    async def parse(self, text: str) -> dict[str, Any]:
+    async def parse(self, sender_id: str, text: str) -> dict[str, Any]:
         """What the NLU reads in a message (intent and risk-cue entities), without running the dialogue."""
         try:
-            response = await self._http.post(
-                f"{self.rasa_url}/model/parse", params={"token": self.token}, json={"text": text}
-            )
-            response.raise_for_status()
+            response = await self._post(sender_id, "/model/parse", params={"token": self.token}, json={"text": text})
             parse_data = response.json()
         except (httpx.HTTPError, ValueError) as error:
             raise DialogueUnavailable(type(error).__name__) from error
@@ -87,21 +111,25 @@ class RasaClient:
     async def _append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         """Append events to the tracker through Rasa's authenticated API."""
         try:
-            response = await self._http.post(
-                f"{self.rasa_url}/conversations/{sender_id}/tracker/events",
+            await self._post(
+                sender_id,
+                f"/conversations/{sender_id}/tracker/events",
                 params={"token": self.token, "include_events": "NONE"},
                 json=events,
             )
-            response.raise_for_status()
         except httpx.HTTPError as error:
             raise DialogueUnavailable(type(error).__name__) from error
 
     async def model_loaded(self) -> bool:
-        try:
-            response = await self._http.get(f"{self.rasa_url}/status", params={"token": self.token}, timeout=3)
-            return response.status_code == 200 and bool(response.json().get("model_file"))
-        except (httpx.HTTPError, ValueError):
-            return False
+        """Some Rasa server has a model loaded: the conversations of one that is down move to the others."""
+        for url in self.rasa_urls:
+            try:
+                response = await self._http.get(f"{url}/status", params={"token": self.token}, timeout=3)
+                if response.status_code == 200 and response.json().get("model_file"):
+                    return True
+            except (httpx.HTTPError, ValueError):
+                continue
+        return False
 
     async def actions_healthy(self) -> bool:
         try:

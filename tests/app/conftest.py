@@ -51,7 +51,7 @@ def sqlite_url(tmp_path) -> Iterator[str]:
 def make_settings(database_url: str, **overrides) -> Settings:
     values = dict(
         database_url=database_url,
-        rasa_url=CLOSED_PORT_URL,
+        rasa_urls=(CLOSED_PORT_URL,),
         actions_url=CLOSED_PORT_URL,
         rasa_token="test-token",
         rasa_timeout_seconds=2.0,

@@ -176,7 +176,7 @@ class StandInRasa:
 def test_when_the_action_server_is_down_the_safety_net_still_hands_over(sqlite_url: str) -> None:
     with (
         StandInRasa() as rasa,
-        TestClient(create_app(make_settings(sqlite_url, rasa_url=rasa.url))) as client,
+        TestClient(create_app(make_settings(sqlite_url, rasa_urls=(rasa.url,)))) as client,
     ):
         chat = TeenClient(client)
         last = chat.events()[-1]["seq"]
@@ -194,7 +194,7 @@ def test_when_the_action_server_is_down_the_safety_net_still_hands_over(sqlite_u
 
 def test_closing_a_case_hands_the_conversation_back_to_rasa(sqlite_url: str) -> None:
     with StandInRasa() as rasa:
-        worker = Worker(create_app(make_settings(sqlite_url, rasa_url=rasa.url)), sqlite_url, "hand-back")
+        worker = Worker(create_app(make_settings(sqlite_url, rasa_urls=(rasa.url,))), sqlite_url, "hand-back")
         # One client for both sides: the app's background work and its Rasa client live on its event loop.
         with worker.http:
             worker.sign_in()
@@ -213,7 +213,7 @@ def test_a_hanging_rasa_still_gets_the_young_person_an_answer_within_10_seconds(
     """The default budget for Rasa, with a Rasa that never answers in time."""
     with StandInRasa() as rasa:
         rasa.hang_seconds = 60
-        settings = make_settings(sqlite_url, rasa_url=rasa.url, rasa_timeout_seconds=7.0)
+        settings = make_settings(sqlite_url, rasa_urls=(rasa.url,), rasa_timeout_seconds=7.0)
         with TestClient(create_app(settings)) as client:
             chat = TeenClient(client)
             last = chat.events()[-1]["seq"]
@@ -293,7 +293,7 @@ def test_the_sweeper_answers_a_message_left_unanswered(sqlite_url: str) -> None:
 
 
 def test_rasa_back_from_an_outage_is_told_what_it_missed_before_the_next_message(sqlite_url: str) -> None:
-    with StandInRasa() as rasa, TestClient(create_app(make_settings(sqlite_url, rasa_url=rasa.url))) as client:
+    with StandInRasa() as rasa, TestClient(create_app(make_settings(sqlite_url, rasa_urls=(rasa.url,)))) as client:
         chat = TeenClient(client)
         rasa.down = True
         last = chat.events()[-1]["seq"]

@@ -21,7 +21,7 @@ from tests.app.test_failsafe import StandInRasa
 
 
 def test_typed_text_starting_with_a_slash_reaches_rasa_as_words(sqlite_url: str) -> None:
-    with StandInRasa() as rasa, TestClient(create_app(make_settings(sqlite_url, rasa_url=rasa.url))) as client:
+    with StandInRasa() as rasa, TestClient(create_app(make_settings(sqlite_url, rasa_urls=(rasa.url,)))) as client:
         chat = TeenClient(client)
         last = chat.events()[-1]["seq"]
         chat.send("/restart")
