@@ -20,7 +20,8 @@ from bot.conversation import flows
 from bot.conversation import service as conversations
 from bot.conversation.models import Conversation, Event
 from bot.database import session_factory, utcnow
-from tests.app.conftest import CLOSED_PORT_URL, Chat, make_settings
+from devtools.teen import TeenClient
+from tests.app.conftest import CLOSED_PORT_URL, make_settings
 from tests.app.test_failsafe import StandInRasa
 
 
@@ -53,13 +54,13 @@ def test_two_instances_answer_each_message_once_and_in_order(shared_database: st
         rasa.hang_seconds = 0.2
         settings = make_settings(shared_database, rasa_urls=(rasa.url,))
         with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
-            chats = [Chat(first) for _ in range(6)]
+            chats = [TeenClient(first) for _ in range(6)]
             for round_ in range(3):
                 for chat in chats:
                     # One message through each instance, at once: both try to answer the conversation.
                     for client in (first, second):
-                        chat.client = client
-                        assert chat.send(f"{chat.id} {round_} {chat.counter}").status_code == 202
+                        chat.http = client
+                        assert chat.send(f"{chat.id} {round_} {chat.sent}").status_code == 202
             messages = wait_until_answered(shared_database)
     assert len(messages) == 6 * 3 * 2
     times = heard(rasa)
@@ -101,7 +102,7 @@ def test_a_crashed_instances_conversation_waits_for_its_claim_to_run_out(databas
     with StandInRasa() as rasa:
         settings = make_settings(database_url, rasa_urls=(rasa.url,), sweep_seconds=0.5)
         with TestClient(create_app(settings)) as client:
-            chat = Chat(client)
+            chat = TeenClient(client)
             # An instance that claimed the conversation and crashed: its lease still runs for 3 seconds.
             with session_factory(database_url).begin() as session:
                 assert conversations.claim_dialogue(
@@ -122,7 +123,7 @@ def test_a_conversation_moves_to_the_next_rasa_server_when_its_own_cannot_be_rea
     with StandInRasa() as rasa:
         settings = make_settings(sqlite_url, rasa_urls=(CLOSED_PORT_URL, rasa.url))
         with TestClient(create_app(settings)) as client:
-            chats = [Chat(client) for _ in range(4)]
+            chats = [TeenClient(client) for _ in range(4)]
             for chat in chats:
                 chat.send("hello")
             for chat in chats:
