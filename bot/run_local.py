@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.settings import PROJECT_ROOT
@@ -51,16 +52,18 @@ class Service:
             self.process.wait()
 
 
-def environment() -> tuple[dict[str, str], dict[str, str]]:
+def environment(base: Mapping[str, str] = os.environ) -> tuple[dict[str, str], dict[str, str]]:
+    """The three processes' environment and ports, from `base` (the fault tests start each process
+    themselves, with their own ports and files, to kill and restart one at a time)."""
     var = PROJECT_ROOT / "var"
     var.mkdir(exist_ok=True)
     ports = {
-        "app_host": os.environ.get("BOT_HOST", "127.0.0.1"),
-        "app": os.environ.get("BOT_PORT", "8000"),
-        "rasa": os.environ.get("RASA_PORT", "5005"),
-        "actions": os.environ.get("ACTIONS_PORT", "5055"),
+        "app_host": base.get("BOT_HOST", "127.0.0.1"),
+        "app": base.get("BOT_PORT", "8000"),
+        "rasa": base.get("RASA_PORT", "5005"),
+        "actions": base.get("ACTIONS_PORT", "5055"),
     }
-    env = dict(os.environ)
+    env = dict(base)
     env.setdefault("BOT_RASA_TOKEN", secrets.token_urlsafe(32))
     env.update(
         PYTHONPATH=str(PROJECT_ROOT),

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -73,35 +75,84 @@ class EmbeddingSite:
         self.server.server_close()
 
 
-def start_app(env: dict[str, str], port: int, timeout: float = 120) -> subprocess.Popen:
-    """One more app instance (uvicorn, no access log) on this port, once it answers /healthz."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bot.asgi:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+def start_process(
+    command: list[str], env: dict[str, str], ready_url: str, log: Path | None = None, timeout: float = STARTUP_SECONDS
+) -> subprocess.Popen:
+    """Start one process of the service (its output appended to `log`) and return once `ready_url` answers 200."""
+    with open(log, "ab") if log else open(os.devnull, "wb") as output:
+        process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while True:
-        assert process.poll() is None, "the app stopped while starting"
+        assert process.poll() is None, f"{command[0]} stopped while starting"
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+            if httpx.get(ready_url, timeout=2).status_code == 200:
                 return process
         except httpx.HTTPError:
             pass
-        assert time.monotonic() < deadline, "the app was not up in time"
+        assert time.monotonic() < deadline, f"{command[0]} was not up in time"
         time.sleep(0.3)
+
+
+def start_app(env: dict[str, str], port: int, timeout: float = 120, log: Path | None = None) -> subprocess.Popen:
+    """One more app instance (uvicorn, no access log) on this port, once it answers /healthz."""
+    command = [sys.executable, "-m", "uvicorn", "bot.asgi:app", "--host", "127.0.0.1", "--port", str(port)]
+    return start_process([*command, "--no-access-log"], env, f"http://127.0.0.1:{port}/healthz", log, timeout)
+
+
+def stop(process: subprocess.Popen, sig: signal.Signals = signal.SIGTERM) -> None:
+    """Stop a process a test started, and reap it."""
+    if process.poll() is None:
+        process.send_signal(sig)
+    process.wait(timeout=60)
+
+
+class ThrowawayPostgres:
+    """A PostgreSQL server of a test's own, on a spare port, that the test may stop and start again
+    (Debian's binaries, started as scripts/with-test-servers starts them). Never the system's server."""
+
+    def __init__(self) -> None:
+        self.bin = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda path: int(path.parent.name))[-1]
+        self.folder = Path(tempfile.mkdtemp(prefix="faults-postgres."))
+        self.data = self.folder / "data"
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self.process: subprocess.Popen | None = None
+        # PostgreSQL refuses to run as root; Debian's package made the postgres user. Run as it
+        # directly (not through runuser), so that a signal reaches the server itself.
+        self.user = "postgres" if os.getuid() == 0 else None
+        if self.user:
+            shutil.chown(self.folder, self.user)
+        subprocess.run(
+            [str(self.bin / "initdb"), "--pgdata", str(self.data), "--username", "postgres", "--auth", "trust"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            user=self.user,
+        )
+
+    def start(self) -> None:
+        with open(self.folder / "postgres.log", "ab") as output:
+            self.process = subprocess.Popen(
+                [str(self.bin / "postgres"), "-D", str(self.data), "-h", "127.0.0.1"]
+                + ["-p", str(self.port), "-k", str(self.data), "-c", "fsync=off"],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                user=self.user,
+            )
+        deadline = time.monotonic() + 30
+        ready = [str(self.bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)]
+        while subprocess.run(ready).returncode != 0:
+            assert self.process.poll() is None and time.monotonic() < deadline, "PostgreSQL did not start"
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        """Fast shutdown: every connection is cut, as in an outage."""
+        if self.process:
+            stop(self.process, signal.SIGINT)
+            self.process = None
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @dataclass
@@ -194,11 +245,18 @@ class Conversation:
 
     def say(self, text: str, payload: str | None = None, settle: float = 1.5) -> list[dict]:
         """Send a message and return every event that follows it until the bot falls quiet."""
+        return self.replies_to(self.send(text, payload), settle)
+
+    def send(self, text: str, payload: str | None = None) -> int:
+        """Send a message and return its seq once the service has acknowledged it."""
         self.sent += 1
         body = {"client_message_id": f"e2e-{self.sent}", "text": text, **({"payload": payload} if payload else {})}
         response = self.http.post(f"/api/conversations/{self.id}/messages", json=body, headers=self.headers)
         assert response.status_code == 202, response.text
-        seq = response.json()["seq"]
+        return response.json()["seq"]
+
+    def replies_to(self, seq: int, settle: float = 1.5) -> list[dict]:
+        """Every event after the message with this seq until the bot falls quiet."""
         new: list[dict] = []
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
