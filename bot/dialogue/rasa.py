@@ -7,6 +7,11 @@ from typing import Any
 
 import httpx
 
+# In the metadata of every message the app tells Rasa: the message's seq in the app's conversation.
+# Rasa keeps it in its tracker, so the app can see which messages Rasa has already heard (it says
+# nothing about the young person).
+MESSAGE_SEQ = "message_seq"
+
 
 class DialogueUnavailable(Exception):
     """Rasa did not answer, answered with an error, or answered nonsense."""
@@ -26,11 +31,12 @@ class RasaClient:
     async def close(self) -> None:
         await self._http.aclose()
 
-    async def send_message(self, sender_id: str, text: str) -> list[dict[str, Any]]:
-        """The bot's replies to one message: text, buttons and custom payloads."""
+    async def send_message(self, sender_id: str, text: str, seq: int) -> list[dict[str, Any]]:
+        """The bot's replies to one message (the app's `seq`): text, buttons and custom payloads."""
         try:
             response = await self._http.post(
-                f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender_id, "message": text}
+                f"{self.rasa_url}/webhooks/rest/webhook",
+                json={"sender": sender_id, "message": text, "metadata": {MESSAGE_SEQ: seq}},
             )
             response.raise_for_status()
             replies = response.json()
@@ -53,6 +59,21 @@ class RasaClient:
         if not isinstance(parse_data, dict):
             raise DialogueUnavailable("unexpected reply shape")
         return parse_data
+
+    async def tracker_events(self, sender_id: str) -> list[dict[str, Any]]:
+        """Every event of a conversation's tracker, oldest first."""
+        try:
+            response = await self._http.get(
+                f"{self.rasa_url}/conversations/{sender_id}/tracker",
+                params={"token": self.token, "include_events": "ALL"},
+            )
+            response.raise_for_status()
+            events = response.json().get("events")
+        except (httpx.HTTPError, ValueError, AttributeError) as error:
+            raise DialogueUnavailable(type(error).__name__) from error
+        if not isinstance(events, list):
+            raise DialogueUnavailable("unexpected reply shape")
+        return events
 
     async def append_tracker_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         """Append events (e.g. pause, resume, slot resets) through Rasa's authenticated API."""

@@ -143,6 +143,12 @@ class StandInRasa:
                 return JSONResponse({"error": "down"}, status_code=500)
             return JSONResponse({})
 
+        async def tracker(_request: Request) -> JSONResponse:
+            self.requests.append(("tracker", None))
+            if self.down:
+                return JSONResponse({"error": "down"}, status_code=500)
+            return JSONResponse({"events": []})
+
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -151,6 +157,7 @@ class StandInRasa:
                 Route("/webhooks/rest/webhook", webhook, methods=["POST"]),
                 Route("/model/parse", parse, methods=["POST"]),
                 Route("/conversations/{sender}/tracker/events", tracker_events, methods=["POST"]),
+                Route("/conversations/{sender}/tracker", tracker, methods=["GET"]),
             ]
         )
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
