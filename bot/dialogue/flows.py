@@ -357,9 +357,12 @@ def record_turn(
         conversations.mark_missed_by_rasa(event_id, session=session)
     if decision.hands_off:
         handoff.escalate(conversation_id, decision, detected_by=detected_by, content=content, session=session)
-    elif bot_expected and not turn.answered:
-        for text in content.messages("failsafe"):
-            conversations.append_event(conversation_id, EventType.BOT_MESSAGE, {"text": text}, session=session)
     for message in turn.messages:
         conversations.append_event(conversation_id, EventType.BOT_MESSAGE, message, session=session)
+    if bot_expected and turn.decision is None and not decision.hands_off:
+        # The dialogue did not check this turn for danger: Rasa did not answer, or answered without
+        # its safety action (the action server down). Whatever the bot managed to say, the young
+        # person gets the numbers.
+        for text in content.messages("failsafe"):
+            conversations.append_event(conversation_id, EventType.BOT_MESSAGE, {"text": text}, session=session)
     return True

@@ -187,7 +187,9 @@ def test_when_the_action_server_is_down_the_safety_net_still_hands_over(sqlite_u
         last = chat.events()[-1]["seq"]
         chat.send("how are you")
         ordinary = chat.wait_for(lambda e: e["type"] == "bot_message", after=last)
-        assert [e["text"] for e in ordinary if e["type"] == "bot_message"] == ["Here is what the bot says."]
+        # The bot's words, then the numbers: nothing checked the turn for danger.
+        failsafe = client.app.state.services.content.messages("failsafe")
+        assert [e["text"] for e in ordinary if e["type"] == "bot_message"] == ["Here is what the bot says.", *failsafe]
 
         chat.send("he says hell send my nudes to my school unless i send him more")
         danger = chat.wait_for(lambda e: e["type"] == "status", after=ordinary[-1]["seq"])
