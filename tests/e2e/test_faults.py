@@ -201,6 +201,14 @@ def assert_no_words_in_logs(parts: SeparateParts, said: list[str]) -> None:
         assert words not in written, f"{words!r} is in the logs"
 
 
+def wait_until_rasa_has_heard(parts: SeparateParts, conversation: Conversation, text: str) -> None:
+    """Until Rasa has finished its turn over this message (its tracker is saved at the end of a turn)."""
+    deadline = time.monotonic() + 30
+    while text not in parts.heard_by_rasa(conversation.id):
+        assert time.monotonic() < deadline, "Rasa did not finish its turn"
+        time.sleep(0.3)
+
+
 def seconds_to_first_reply(conversation: Conversation, replies: list[dict]) -> float:
     """From the young person's message being stored to the first reply being stored (the service's own clocks)."""
     message = next(e for e in reversed(conversation.seen) if e["type"] == "user_message")
@@ -314,11 +322,16 @@ def test_the_app_killed_between_acknowledging_and_answering_answers_once_when_st
 ) -> None:
     young_person, at_risk = conversations(parts.base_url), conversations(parts.base_url)
     assert_bot_answered(young_person.say("hello there"))
-    # Rasa held, so the app is killed with both messages acknowledged and not yet answered.
+    # Both messages acknowledged and asked of Rasa; Rasa answers them with the app stopped, and the
+    # app is killed before it could store a word of the answers.
     with hanging(parts.pid("rasa")):
         seq = young_person.send("can i ask you something")
         at_risk_seq = at_risk.send(COERCION)
-        parts.kill("app")
+        time.sleep(1)  # the app's requests reach the stopped Rasa
+        os.kill(parts.pid("app"), signal.SIGSTOP)
+    wait_until_rasa_has_heard(parts, young_person, "can i ask you something")
+    wait_until_rasa_has_heard(parts, at_risk, COERCION)
+    parts.kill("app")
     parts.start("app")
     assert_bot_answered(young_person.replies_to(seq))
     danger = at_risk.replies_to(at_risk_seq)
@@ -361,7 +374,10 @@ def test_the_database_away_for_a_few_seconds_loses_and_repeats_nothing(
     with hanging(parts.pid("rasa")):
         seq = young_person.send("can i ask you something")
         at_risk_seq = at_risk.send(COERCION)
+        time.sleep(1)  # the app's requests reach the stopped Rasa
         postgres.stop()
+    wait_until_rasa_has_heard(parts, young_person, "can i ask you something")
+    wait_until_rasa_has_heard(parts, at_risk, COERCION)
 
     # While it is away, every answer the young person gets gives the numbers, and a message is refused
     # (not acknowledged) so that the widget sends it again.
