@@ -82,15 +82,16 @@ def start_process(
     with open(log, "ab") if log else open(os.devnull, "wb") as output:
         process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
-    while True:
-        assert process.poll() is None, f"{command[0]} stopped while starting"
+    while process.poll() is None and time.monotonic() < deadline:
         try:
             if httpx.get(ready_url, timeout=2).status_code == 200:
                 return process
         except httpx.HTTPError:
             pass
-        assert time.monotonic() < deadline, f"{command[0]} was not up in time"
         time.sleep(0.3)
+    # Not left running behind a failed test (a part that never became ready still holds its port).
+    stop(process, signal.SIGKILL)
+    raise AssertionError(f"{command[0]} did not start: it stopped, or was not ready in time")
 
 
 def start_app(env: dict[str, str], port: int, timeout: float = 120, log: Path | None = None) -> subprocess.Popen:
