@@ -106,8 +106,8 @@ validate: $(RASA_VENV)/.installed $(SPACY_MODEL)/meta.json
 	$(RASA) data validate --fail-on-warnings --quiet
 
 lint: $(APP_VENV)/.installed
-	$(APP_VENV)/bin/ruff check bot safeguarding actions components tests scripts devtools
-	$(APP_VENV)/bin/ruff format --check --quiet bot safeguarding actions components tests scripts devtools
+	$(APP_VENV)/bin/ruff check bot safeguarding actions channels components tests scripts devtools
+	$(APP_VENV)/bin/ruff format --check --quiet bot safeguarding actions channels components tests scripts devtools
 
 test-rasa: $(RASA_VENV)/.installed $(MODEL) $(RISK_MODEL)
 	$(RASA_PY) -m pytest -q tests/rasa tests/safeguarding

@@ -51,7 +51,8 @@ class Service:
 
 
 def environment(base: Mapping[str, str] = os.environ) -> tuple[dict[str, str], dict[str, str]]:
-    """The variables of the three processes (the defaults under those set in base) and their ports."""
+    """The three processes' environment and ports, from `base` (the fault tests start each process
+    themselves, with their own ports and files, to kill and restart one at a time)."""
     var = PROJECT_ROOT / "var"
     var.mkdir(exist_ok=True)
     ports = {

@@ -102,7 +102,8 @@ def start(
     """Run the command in the project folder and return it once `ready_url` answers. Its output goes to
     a file (whose end NotReady then quotes), to subprocess.DEVNULL, or (None) to this process's own."""
     with contextlib.ExitStack() as files:
-        sink = files.enter_context(open(output, "wb")) if isinstance(output, Path) else output
+        # Appended to: a process started again (the fault tests) adds to its earlier output.
+        sink = files.enter_context(open(output, "ab")) if isinstance(output, Path) else output
         errors = None if output is None else subprocess.STDOUT
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=sink, stderr=errors)
     try:

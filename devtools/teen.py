@@ -67,10 +67,16 @@ class TeenClient:
         return expect(response, 200).json()["events"]
 
     def say(self, text: str, payload: str | None = None, settle: float = 1.5, timeout: float = 60) -> list[dict]:
-        """Send a message and return every event after it, once something other than the young person has
+        """Send a message and return every event after it (see replies_to)."""
+        return self.replies_to(self.acknowledged(text, payload), settle, timeout)
+
+    def acknowledged(self, text: str, payload: str | None = None) -> int:
+        """Send a message; its seq once the service has acknowledged it (202)."""
+        return expect(self.send(text, **({"payload": payload} if payload else {})), 202).json()["seq"]
+
+    def replies_to(self, seq: int, settle: float = 1.5, timeout: float = 60) -> list[dict]:
+        """Every event after the message with this seq, once something other than the young person has
         spoken and then nothing more for `settle` seconds (0: as soon as it has); what came, after `timeout`."""
-        sent = expect(self.send(text, **({"payload": payload} if payload else {})), 202)
-        seq = sent.json()["seq"]
         new: list[dict[str, Any]] = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

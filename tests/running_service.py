@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -93,6 +96,55 @@ def start_rasa(env: dict[str, str], port: int, log: Path | None = None) -> subpr
 def start_action_server(env: dict[str, str], port: int, log: Path | None = None) -> subprocess.Popen:
     ready = f"http://127.0.0.1:{port}/health"
     return start(action_server_command(port), env=env, ready_url=ready, output=_sink(log))
+
+
+class ThrowawayPostgres:
+    """A PostgreSQL server of a test's own, on a spare port, that the test may stop and start again
+    (Debian's binaries, started as scripts/with-test-servers starts them). Never the system's server."""
+
+    def __init__(self) -> None:
+        self.bin = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda path: int(path.parent.name))[-1]
+        self.folder = Path(tempfile.mkdtemp(prefix="faults-postgres."))
+        self.data = self.folder / "data"
+        self.port = free_port()
+        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self.process: subprocess.Popen | None = None
+        # PostgreSQL refuses to run as root; Debian's package made the postgres user. Run as it
+        # directly (not through runuser), so that a signal reaches the server itself.
+        self.user = "postgres" if os.getuid() == 0 else None
+        if self.user:
+            shutil.chown(self.folder, self.user)
+        subprocess.run(
+            [str(self.bin / "initdb"), "--pgdata", str(self.data), "--username", "postgres", "--auth", "trust"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            user=self.user,
+        )
+
+    def start(self) -> None:
+        with open(self.folder / "postgres.log", "ab") as output:
+            self.process = subprocess.Popen(
+                [str(self.bin / "postgres"), "-D", str(self.data), "-h", "127.0.0.1"]
+                + ["-p", str(self.port), "-k", str(self.data), "-c", "fsync=off"],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                user=self.user,
+            )
+        deadline = time.monotonic() + 30
+        ready = [str(self.bin / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)]
+        while subprocess.run(ready).returncode != 0:
+            assert self.process.poll() is None and time.monotonic() < deadline, "PostgreSQL did not start"
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        """Fast shutdown: every connection is cut, as in an outage."""
+        if self.process:
+            stop(self.process, signal.SIGINT)
+            self.process = None
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 @dataclass

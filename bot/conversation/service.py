@@ -258,14 +258,14 @@ def mark_missed_by_rasa(event_id: int, *, session: Session) -> None:
     session.execute(update(Event).where(Event.id == event_id).values(missed_by_rasa=True))
 
 
-def messages_missed_by_rasa(conversation_id: str, *, session: Session) -> list[tuple[int, str]]:
-    """(event id, text) of the messages Rasa's tracker has not been told yet, oldest first."""
+def messages_missed_by_rasa(conversation_id: str, *, session: Session) -> list[tuple[int, int, str]]:
+    """(event id, seq, text) of the messages Rasa's tracker has not been told yet, oldest first."""
     rows = session.execute(
-        select(Event.id, Event.payload)
+        select(Event.id, Event.seq, Event.payload)
         .where(Event.conversation_id == conversation_id, Event.missed_by_rasa.is_(True))
         .order_by(Event.seq)
     ).all()
-    return [(event_id, payload["text"]) for event_id, payload in rows]
+    return [(event_id, seq, payload["text"]) for event_id, seq, payload in rows]
 
 
 def mark_heard_by_rasa(event_ids: Sequence[int], *, session: Session) -> None:

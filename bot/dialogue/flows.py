@@ -34,9 +34,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.conversation import service as conversations
-from bot.conversation.models import ConversationStatus, EventType
+from bot.conversation.models import ConversationStatus, Event, EventType
 from bot.database import utcnow
-from bot.dialogue.rasa import DialogueUnavailable, RasaClient
+from bot.dialogue.rasa import MESSAGE_SEQ, DialogueUnavailable, RasaClient
 from bot.dialogue.safety_net import SafetyNet
 from bot.handoff import flows as handoff
 from bot.notify import conversation_channel
@@ -94,6 +94,30 @@ def read_replies(replies: list[dict[str, Any]]) -> BotTurn:
     return BotTurn(messages, decision, answered=bool(replies))
 
 
+def seqs_heard(tracker_events: list[dict[str, Any]]) -> set[int]:
+    """The app's seqs of the messages in Rasa's tracker."""
+    return {
+        event["metadata"][MESSAGE_SEQ]
+        for event in tracker_events
+        if event.get("event") == "user" and isinstance(event.get("metadata"), dict) and MESSAGE_SEQ in event["metadata"]
+    }
+
+
+def replies_in_tracker(tracker_events: list[dict[str, Any]], seq: int) -> list[dict[str, Any]] | None:
+    """The bot's replies that Rasa stored for the message with this seq, in the shape of its REST
+    replies; None when Rasa never heard that message."""
+    for index, event in enumerate(tracker_events):
+        if event.get("event") == "user" and (event.get("metadata") or {}).get(MESSAGE_SEQ) == seq:
+            replies = []
+            for later in tracker_events[index + 1 :]:
+                if later.get("event") == "user":
+                    break
+                if later.get("event") == "bot":
+                    replies.append({**(later.get("data") or {}), "text": later.get("text")})
+            return replies
+    return None
+
+
 def claim_duration(settings: Settings) -> timedelta:
     """How long a claim on a conversation lasts; renewed before each message. Twice the longest one message
     can take (every attempt spending the whole Rasa budget, with the pauses between), so a live
@@ -117,6 +141,9 @@ class DialogueWorker:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._pending: set[str] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        # A message stored before this moment was acknowledged by an app process that may have
+        # asked Rasa about it before it stopped.
+        self._started_at = utcnow()
 
     def schedule(self, conversation_id: str) -> None:
         self._pending.add(conversation_id)
@@ -198,7 +225,7 @@ class DialogueWorker:
                 ):
                     if not await self._claim(conversation_id):
                         break
-                    await self._answer(conversation_id, event.id, event.payload, event.dialogue_failures)
+                    await self._answer(conversation_id, event)
                 await self.services.db(
                     conversations.release_dialogue_claim, conversation_id=conversation_id, worker=self.worker
                 )
@@ -215,8 +242,13 @@ class DialogueWorker:
         finally:
             self._tasks.pop(conversation_id, None)
 
-    async def _answer(self, conversation_id: str, event_id: int, payload: dict[str, Any], failures: int) -> None:
+    async def _answer(self, conversation_id: str, message: Event) -> None:
         """Handle one message, a bounded number of times; then set it aside with the fail-safe reply."""
+        event_id, failures = message.id, message.dialogue_failures
+        # Rasa may already have heard a message left unanswered by an earlier attempt (the app
+        # killed, or the database away, after Rasa answered): its tracker says, and it is not told twice.
+        left_before = utcnow() - timedelta(seconds=self.services.settings.sweep_seconds)
+        may_have_been_heard = message.at < self._started_at or message.at < left_before
         turn: BotTurn | None = None
         while failures < self.services.settings.dialogue_attempts:
             try:
@@ -224,7 +256,7 @@ class DialogueWorker:
                 if turn is None:
                     # Rasa hears the message once, however often storing its answer fails.
                     turn = (
-                        await self._hear(conversation_id, payload)
+                        await self._hear(conversation_id, message, may_have_been_heard)
                         if status == ConversationStatus.BOT.value
                         else NOT_ASKED
                     )
@@ -241,13 +273,13 @@ class DialogueWorker:
                 await asyncio.sleep(RETRY_PAUSE_SECONDS * failures)
         await self._set_aside(conversation_id, event_id)
 
-    async def _hear(self, conversation_id: str, payload: dict[str, Any]) -> BotTurn:
+    async def _hear(self, conversation_id: str, message: Event, may_have_been_heard: bool) -> BotTurn:
         await self.services.notifier.publish(conversation_channel(conversation_id), {"typing": "bot"})
         try:
             # One budget for every call to Rasa over this message, so the young person has the
             # safety net's decision and the fail-safe reply in time whatever Rasa does.
             return await asyncio.wait_for(
-                self._ask_bot(conversation_id, payload.get("payload") or as_typed_text(payload["text"])),
+                self._ask_bot(conversation_id, message, may_have_been_heard),
                 timeout=self.services.settings.rasa_timeout_seconds,
             )
         except (DialogueUnavailable, asyncio.TimeoutError) as error:
@@ -316,25 +348,34 @@ class DialogueWorker:
             logger.error("more new cases than BOT_LIMIT_NEW_CASES allows: alerting the console")
             await self.services.notifier.publish(handoff.QUEUE_CHANNEL, {"alert": handoff.CASE_FLOOD_ALERT})
 
-    async def _ask_bot(self, conversation_id: str, text: str) -> BotTurn:
-        await self._backfill(conversation_id)
-        turn = read_replies(await self.rasa.send_message(conversation_id, text))
+    async def _ask_bot(self, conversation_id: str, message: Event, may_have_been_heard: bool) -> BotTurn:
+        missed = await self.services.db(conversations.messages_missed_by_rasa, conversation_id=conversation_id)
+        # Only when Rasa may have heard a message the app gave up on: reading the tracker costs a call.
+        tracker = await self.rasa.tracker_events(conversation_id) if missed or may_have_been_heard else []
+        await self._backfill(conversation_id, missed, seqs_heard(tracker))
+        earlier_replies = replies_in_tracker(tracker, message.seq)
+        if earlier_replies is not None:
+            return read_replies(earlier_replies)
+        text = message.payload.get("payload") or as_typed_text(message.payload["text"])
+        turn = read_replies(await self.rasa.send_message(conversation_id, text, message.seq))
         if not turn.answered:
             # Rasa answers nothing while a conversation is paused. The app says
             # the bot has it, so an earlier hand_back was lost: resume and ask again.
             await self.rasa.resume(conversation_id)
-            turn = read_replies(await self.rasa.send_message(conversation_id, text))
+            turn = read_replies(await self.rasa.send_message(conversation_id, text, message.seq))
         return turn
 
-    async def _backfill(self, conversation_id: str) -> None:
+    async def _backfill(self, conversation_id: str, missed: list[tuple[int, int, str]], heard: set[int]) -> None:
         """Tell Rasa's tracker the messages it missed while it was down, as the NLU reads them,
-        so the safety action reads a disclosure split across an outage whole."""
-        missed = await self.services.db(conversations.messages_missed_by_rasa, conversation_id=conversation_id)
+        so the safety action reads a disclosure split across an outage whole. A message Rasa heard
+        after all (it finished a turn the app had given up on) is not told again."""
         if not missed:
             return
-        heard = [(text, await self.rasa.parse(conversation_id, as_typed_text(text))) for _event_id, text in missed]
-        await self.rasa.tell_heard(conversation_id, heard)
-        await self.services.db(conversations.mark_heard_by_rasa, event_ids=[event_id for event_id, _ in missed])
+        untold = [(seq, text) for _event_id, seq, text in missed if seq not in heard]
+        if untold:
+            told = [(seq, text, await self.rasa.parse(conversation_id, as_typed_text(text))) for seq, text in untold]
+            await self.rasa.tell_heard(conversation_id, told)
+        await self.services.db(conversations.mark_heard_by_rasa, event_ids=[event_id for event_id, _, _ in missed])
 
     def _safety_net_decision(self, *, conversation_id: str, session: Session) -> Decision:
         texts = conversations.user_texts(conversation_id, session=session)
@@ -361,9 +402,12 @@ def record_turn(
         conversations.mark_missed_by_rasa(event_id, session=session)
     if decision.hands_off:
         handoff.escalate(conversation_id, decision, detected_by=detected_by, content=content, session=session)
-    elif bot_expected and not turn.answered:
-        for text in content.messages("failsafe"):
-            conversations.append_event(conversation_id, EventType.BOT_MESSAGE, {"text": text}, session=session)
     for message in turn.messages:
         conversations.append_event(conversation_id, EventType.BOT_MESSAGE, message, session=session)
+    if bot_expected and turn.decision is None and not decision.hands_off:
+        # The dialogue did not check this turn for danger: Rasa did not answer, or answered without
+        # its safety action (the action server down). Whatever the bot managed to say, the young
+        # person gets the numbers.
+        for text in content.messages("failsafe"):
+            conversations.append_event(conversation_id, EventType.BOT_MESSAGE, {"text": text}, session=session)
     return True

@@ -16,6 +16,11 @@ from typing import Any
 
 import httpx
 
+# In the metadata of every message the app tells Rasa: the message's seq in the app's conversation.
+# Rasa keeps it in its tracker, so the app can see which messages Rasa has already heard (it says
+# nothing about the young person).
+MESSAGE_SEQ = "message_seq"
+
 
 class DialogueUnavailable(Exception):
     """Rasa did not answer, answered with an error, or answered nonsense."""
@@ -41,12 +46,12 @@ class RasaClient:
     async def close(self) -> None:
         await self._http.aclose()
 
-    async def _post(self, sender_id: str, path: str, **request: Any) -> httpx.Response:
-        """POST to the conversation's preferred server that can be reached."""
+    async def _request(self, method: str, sender_id: str, path: str, **request: Any) -> httpx.Response:
+        """Ask the conversation's preferred server that can be reached."""
         unreachable: httpx.HTTPError | None = None
         for url in servers_in_preference(self.rasa_urls, sender_id):
             try:
-                response = await self._http.post(f"{url}{path}", **request)
+                response = await self._http.request(method, f"{url}{path}", **request)
             except (httpx.ConnectError, httpx.ConnectTimeout) as error:
                 unreachable = error
                 continue
@@ -54,11 +59,14 @@ class RasaClient:
             return response
         raise unreachable or httpx.ConnectError("no Rasa server configured")
 
-    async def send_message(self, sender_id: str, text: str) -> list[dict[str, Any]]:
-        """The bot's replies to one message: text, buttons and custom payloads."""
+    async def send_message(self, sender_id: str, text: str, seq: int) -> list[dict[str, Any]]:
+        """The bot's replies to one message (the app's `seq`): text, buttons and custom payloads."""
         try:
-            response = await self._post(
-                sender_id, "/webhooks/rest/webhook", json={"sender": sender_id, "message": text}
+            response = await self._request(
+                "POST",
+                sender_id,
+                "/webhooks/rest/webhook",
+                json={"sender": sender_id, "message": text, "metadata": {MESSAGE_SEQ: seq}},
             )
             replies = response.json()
         except (httpx.HTTPError, ValueError) as error:
@@ -70,13 +78,31 @@ class RasaClient:
     async def parse(self, sender_id: str, text: str) -> dict[str, Any]:
         """What the NLU reads in a message (intent and risk-cue entities), without running the dialogue."""
         try:
-            response = await self._post(sender_id, "/model/parse", params={"token": self.token}, json={"text": text})
+            response = await self._request(
+                "POST", sender_id, "/model/parse", params={"token": self.token}, json={"text": text}
+            )
             parse_data = response.json()
         except (httpx.HTTPError, ValueError) as error:
             raise DialogueUnavailable(type(error).__name__) from error
         if not isinstance(parse_data, dict):
             raise DialogueUnavailable("unexpected reply shape")
         return parse_data
+
+    async def tracker_events(self, sender_id: str) -> list[dict[str, Any]]:
+        """Every event of a conversation's tracker, oldest first."""
+        try:
+            response = await self._request(
+                "GET",
+                sender_id,
+                f"/conversations/{sender_id}/tracker",
+                params={"token": self.token, "include_events": "ALL"},
+            )
+            events = response.json().get("events")
+        except (httpx.HTTPError, ValueError, AttributeError) as error:
+            raise DialogueUnavailable(type(error).__name__) from error
+        if not isinstance(events, list):
+            raise DialogueUnavailable("unexpected reply shape")
+        return events
 
     async def resume(self, sender_id: str) -> None:
         """Let Rasa answer the conversation again. The action that hands a conversation over pauses
@@ -97,13 +123,13 @@ class RasaClient:
             ],
         )
 
-    async def tell_heard(self, sender_id: str, messages: list[tuple[str, dict[str, Any]]]) -> None:
-        """Add messages Rasa missed to its tracker, each as the NLU read it (text, parse data),
+    async def tell_heard(self, sender_id: str, messages: list[tuple[int, str, dict[str, Any]]]) -> None:
+        """Add messages Rasa missed to its tracker, each as the NLU read it (seq, text, parse data),
         without running the dialogue on them."""
         events: list[dict[str, Any]] = []
-        for text, parse_data in messages:
+        for seq, text, parse_data in messages:
             events += [
-                {"event": "user", "text": text, "parse_data": parse_data},
+                {"event": "user", "text": text, "parse_data": parse_data, "metadata": {MESSAGE_SEQ: seq}},
                 {"event": "action", "name": "action_listen"},
             ]
         await self._append_events(sender_id, events)
@@ -111,7 +137,8 @@ class RasaClient:
     async def _append_events(self, sender_id: str, events: list[dict[str, Any]]) -> None:
         """Append events to the tracker through Rasa's authenticated API."""
         try:
-            await self._post(
+            await self._request(
+                "POST",
                 sender_id,
                 f"/conversations/{sender_id}/tracker/events",
                 params={"token": self.token, "include_events": "NONE"},

@@ -145,6 +145,12 @@ class StandInRasa:
                 return JSONResponse({"error": "down"}, status_code=500)
             return JSONResponse({})
 
+        async def tracker(_request: Request) -> JSONResponse:
+            self.requests.append(("tracker", None))
+            if self.down:
+                return JSONResponse({"error": "down"}, status_code=500)
+            return JSONResponse({"events": []})
+
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
@@ -153,6 +159,7 @@ class StandInRasa:
                 Route("/webhooks/rest/webhook", webhook, methods=["POST"]),
                 Route("/model/parse", parse, methods=["POST"]),
                 Route("/conversations/{sender}/tracker/events", tracker_events, methods=["POST"]),
+                Route("/conversations/{sender}/tracker", tracker, methods=["GET"]),
             ]
         )
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="error"))
@@ -182,7 +189,9 @@ def test_when_the_action_server_is_down_the_safety_net_still_hands_over(sqlite_u
         last = chat.events()[-1]["seq"]
         chat.send("how are you")
         ordinary = chat.wait_for(lambda e: e["type"] == "bot_message", after=last)
-        assert [e["text"] for e in ordinary if e["type"] == "bot_message"] == ["Here is what the bot says."]
+        # The bot's words, then the numbers: nothing checked the turn for danger.
+        failsafe = client.app.state.services.content.messages("failsafe")
+        assert [e["text"] for e in ordinary if e["type"] == "bot_message"] == ["Here is what the bot says.", *failsafe]
 
         chat.send("he says hell send my nudes to my school unless i send him more")
         danger = chat.wait_for(lambda e: e["type"] == "status", after=ordinary[-1]["seq"])
