@@ -74,13 +74,7 @@ def claim(case_id: int, user_id: int, *, content: Content, session: Session) -> 
         raise CaseNotAvailable(case_id)
     case = service.get(case_id, session=session)
     session.refresh(case)
-    audit.record(
-        AuditAction.CASE_CLAIMED,
-        actor_id=user_id,
-        conversation_id=case.conversation_id,
-        case_id=case.id,
-        session=session,
-    )
+    audit.record_case(AuditAction.CASE_CLAIMED, case, actor_id=user_id, session=session)
     conversations.set_status(case.conversation_id, ConversationStatus.WITH_HUMAN, session=session)
     _say(case.conversation_id, content.messages("worker_joined"), session=session)
     return case
@@ -102,11 +96,10 @@ def reassign(case_id: int, to_user_id: int, *, by_user_id: int, content: Content
     if case is None or case.status not in service.OPEN_STATUSES:
         raise CaseNotAvailable(case_id)
     previous = case.claimed_by_id
-    audit.record(
+    audit.record_case(
         AuditAction.CASE_REASSIGNED,
+        case,
         actor_id=by_user_id,
-        conversation_id=case.conversation_id,
-        case_id=case.id,
         detail={"from": previous, "to": to_user_id},
         session=session,
     )
@@ -141,13 +134,7 @@ def send_worker_message(case_id: int, user_id: int, text: str, *, session: Sessi
 def release(case_id: int, user_id: int, *, content: Content, session: Session) -> Case:
     case = held_case(case_id, user_id, session=session)
     # The case forgets its holder; the audit log keeps who held it.
-    audit.record(
-        AuditAction.CASE_RELEASED,
-        actor_id=user_id,
-        conversation_id=case.conversation_id,
-        case_id=case.id,
-        session=session,
-    )
+    audit.record_case(AuditAction.CASE_RELEASED, case, actor_id=user_id, session=session)
     service.release(case)
     conversations.set_status(case.conversation_id, ConversationStatus.WAITING_FOR_HUMAN, session=session)
     _say(case.conversation_id, content.messages("worker_released"), session=session)
@@ -161,14 +148,7 @@ def close(case_id: int, user_id: int, *, outcome: str, note: str | None, content
     _say(case.conversation_id, content.messages("worker_left"), session=session)
     conversations.set_status(case.conversation_id, ConversationStatus.BOT, session=session)
     service.close(case, outcome=outcome, note=note, closed_at_seq=conversation.last_seq)
-    audit.record(
-        AuditAction.CASE_CLOSED,
-        actor_id=user_id,
-        conversation_id=case.conversation_id,
-        case_id=case.id,
-        detail={"outcome": outcome},
-        session=session,
-    )
+    audit.record_case(AuditAction.CASE_CLOSED, case, actor_id=user_id, detail={"outcome": outcome}, session=session)
     return case
 
 

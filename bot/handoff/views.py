@@ -159,11 +159,10 @@ async def claim_next(request: Request, user: SignedIn = Depends(worker)) -> dict
 
 def _audited_events(case: Case, *, purpose: str, after: int, user: SignedIn, session: Session) -> list[dict[str, Any]]:
     """The case's conversation after `after`; every read is audited, whatever `after` is."""
-    audit.record(
+    audit.record_case(
         AuditAction.TRANSCRIPT_READ,
+        case,
         actor_id=user.user_id,
-        conversation_id=case.conversation_id,
-        case_id=case.id,
         detail={"purpose": purpose, "after": after},
         session=session,
     )
