@@ -10,9 +10,10 @@ from bot.content import Content
 from bot.conversation import service as conversations
 from bot.conversation.models import ConversationStatus, EventType
 from bot.handoff import service
-from bot.handoff.models import Case, CaseLevel, CaseStatus
+from bot.handoff.models import Case, CaseStatus
 from bot.staff import service as staff
 from safeguarding.assessment import Decision
+from safeguarding.vocabulary import Level
 
 QUEUE_CHANNEL = "helpline-queue"
 # Pushed on the queue channel when more cases open than BOT_LIMIT_NEW_CASES allows: a possible flood.
@@ -30,7 +31,7 @@ def _say(conversation_id: str, texts: list[str], *, session: Session) -> None:
 
 def escalate(conversation_id: str, decision: Decision, *, detected_by: str, content: Content, session: Session) -> None:
     """Open a case for the conversation, or raise the open one, and tell the young person."""
-    level = CaseLevel(decision.level or CaseLevel.HIGH.value)
+    level = Level(decision.level or Level.HIGH)
     evidence = [item.to_dict() for item in decision.evidence]
     case = service.open_case_for(conversation_id, session=session)
     if case is not None:
@@ -51,7 +52,7 @@ def escalate(conversation_id: str, decision: Decision, *, detected_by: str, cont
     conversations.set_status(conversation_id, ConversationStatus.WAITING_FOR_HUMAN, session=session)
     _say(
         conversation_id,
-        content.messages("handoff_started_critical" if level is CaseLevel.CRITICAL else "handoff_started"),
+        content.messages("handoff_started_critical" if level is Level.CRITICAL else "handoff_started"),
         session=session,
     )
     _say(conversation_id, waiting_messages(case, content, session=session), session=session)

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 
 from bot.database import session_factory, session_scope
 from bot.handoff import service as cases
-from bot.handoff.models import CaseLevel
 from bot.staff import service as staff
 from bot.staff.models import Role
+from safeguarding.vocabulary import Level
 
 
 def create_account(database_url: str, name: str, role: Role = Role.STAFF) -> str:
@@ -55,7 +55,7 @@ class Worker:
         assert self.api("POST", "/console/api/shift", {"on_shift": True}).status_code == 200
 
 
-def coercion_case(conversation_id: str, level: CaseLevel = CaseLevel.HIGH, opened_at_seq: int = 0, *, session):
+def coercion_case(conversation_id: str, level: Level = Level.HIGH, opened_at_seq: int = 0, *, session):
     """A case opened as the dialogue opens one for coercion, for tests about what happens to cases."""
     return cases.create(
         conversation_id,
