@@ -19,10 +19,10 @@ import numpy as np
 
 from safeguarding.bands import AGE_BANDS, age_band_for
 from safeguarding.lexicon import Lexicon, load_lexicon
-from safeguarding.policy import Policy, load_policy
-from safeguarding.reader import NEGATED, Reading
+from safeguarding.policy import CombinationRule, Policy, load_policy
+from safeguarding.reader import HYPOTHETICAL, NEGATED, Reading
 from safeguarding.risk_model import RiskModel, RiskReader
-from safeguarding.vocabulary import Action, Level, Source
+from safeguarding.vocabulary import Action, ContextFact, Criterion, Level, Source
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,23 @@ class _Findings:
     def add(self, criterion: str, *items: Evidence) -> None:
         self.evidence.setdefault(criterion, []).extend(items)
 
+    def merge(self, other: _Findings) -> None:
+        for criterion, items in other.evidence.items():
+            self.add(criterion, *items)
+
+
+@dataclass(frozen=True)
+class _Person:
+    """What the conversation tells about the young person: it carries over from any turn."""
+
+    nation: str | None
+    own_age: int | None
+    age_band: str
+
+    @property
+    def adult(self) -> bool:
+        return self.age_band == "18_plus"
+
 
 class Assessor:
     def __init__(
@@ -152,92 +169,181 @@ class Assessor:
         self.risk_reader = risk_reader
 
     def assess(self, turns: Sequence[Turn], *, since: int = 0) -> Decision:
-        """Decide on the conversation so far.
+        """Decide on the conversation so far: read the facts, apply the policy's rules, triage.
 
         ``since`` is the number of turns a previous handoff already covered: a
         criterion leads to a new handoff only with evidence from a later turn,
         while facts such as ages and who is involved carry over from the start.
         """
         turns = [self._without_jokes(turn) for turn in turns]
-        nation = next((t.reading.nation for t in reversed(turns) if t.reading.nation), None)
-        own_age = self._own_age(turns, nation)
-        age_band = self._age_band(turns, own_age)
-        findings = _Findings()
-        for index, turn in enumerate(turns):
-            self._direct_criteria(index, turn, findings)
+        person = self._person(turns)
+        context = self._context(turns, person)
         scores = self._model_scores(turns)
-        context = self._asserted_context(turns)
-        self._combined_criteria(turns, own_age, nation, findings, scores, context)
-        self._model_criteria(turns, findings, scores, context, adult_user=age_band == "18_plus")
-
-        if age_band == "18_plus":
-            # An adult talking about their own adult life: still a handoff on danger,
-            # never "an adult is involved".
-            findings.evidence.pop("adult_involved", None)
-        criteria = {
-            criterion: items
-            for criterion, items in findings.evidence.items()
-            if any(item.turn >= since for item in items)
-        }
-        about_someone_else = [
-            Evidence("about someone else", "", index)
-            for index, turn in enumerate(turns)
-            if turn.reading.third_party
-            or (turn.intent in self.policy.third_party_intents and turn.confidence >= self.policy.intent_confidence)
-        ]
-        if criteria and about_someone_else:
-            criteria["someone_else"] = about_someone_else
-
-        if criteria:
-            ordered = tuple(sorted(criteria))
-            level = Level.CRITICAL if self._critical(turns, criteria) else Level.HIGH
-            evidence = tuple(
-                sorted({item for items in criteria.values() for item in items if item.quote}, key=lambda e: e.turn)
-            )
-            return Decision(Action.HANDOFF, level, ordered, evidence, age_band=age_band, nation=nation)
-        offers = self._latest_offers(turns, None if age_band == "18_plus" else scores)
-        if offers:
-            return Decision(Action.OFFER, offer_reasons=offers, age_band=age_band, nation=nation)
-        return Decision(age_band=age_band, nation=nation)
+        findings = self._direct_criteria(turns)
+        findings.merge(self._combined_criteria(context, scores, met_directly=frozenset(findings.evidence)))
+        findings.merge(self._model_criteria(turns, context, scores, adult_user=person.adult))
+        return self._triage(turns, findings, person, scores, since=since)
 
     def _without_jokes(self, turn: Turn) -> Turn:
         """A joking message that names no picture: its threats are not counted."""
-        if not turn.reading.asserted("joking") or turn.reading.asserted("image"):
+        jokes = self.policy.jokes
+        if not self._asserts_any(turn, jokes.cues) or self._asserts_any(turn, jokes.unless):
             return turn
-        cues = tuple(cue for cue in turn.reading.cues if cue.name not in self.policy.joking_cancels)
+        cues = tuple(cue for cue in turn.reading.cues if cue.name not in jokes.cancels)
         return replace(turn, reading=replace(turn.reading, cues=cues))
+
+    # --- facts ------------------------------------------------------------------
+
+    def _person(self, turns: Sequence[Turn]) -> _Person:
+        nation = next((t.reading.nation for t in reversed(turns) if t.reading.nation), None)
+        own_age = self._own_age(turns, nation)
+        return _Person(nation, own_age, self._age_band(turns, own_age))
+
+    def _recent(self, turns: Sequence[Turn]) -> list[tuple[int, Turn]]:
+        """The turns whose context combines with the latest message (facts about the young person carry over)."""
+        start = max(0, len(turns) - self.policy.context_window_turns)
+        return list(enumerate(turns))[start:]
+
+    def _context(self, turns: Sequence[Turn], person: _Person) -> dict[str, list[Evidence]]:
+        """The cues the latest turns assert and the context facts they show, by name, each with its evidence."""
+        recent = self._recent(turns)
+        context: dict[str, list[Evidence]] = {}
+        for index, turn in recent:
+            for cue in turn.reading.cues:
+                if cue.asserted or (cue.polarity == NEGATED and cue.name in self.policy.context_ignores_negation):
+                    context.setdefault(cue.name, []).append(
+                        Evidence(self.lexicon.cues[cue.name].label, cue.quote, index)
+                    )
+        facts = {
+            ContextFact.IMAGES: self._images(recent),
+            ContextFact.ADULT_AGE: [
+                Evidence("an adult", str(age), index)
+                for index, turn in recent
+                for age in turn.reading.other_ages
+                if age >= 18
+            ],
+            ContextFact.UNDER_13_AGE: self._under_13_ages(turns, recent, person),
+        }
+        context.update({fact.value: items for fact, items in facts.items() if items})
+        return context
+
+    def _images(self, recent: list[tuple[int, Turn]]) -> list[Evidence]:
+        found = []
+        for index, turn in recent:
+            asks_only = turn.intent in self.policy.question_intents and turn.confidence >= self.policy.intent_confidence
+            if asks_only and not self._asserts_any(turn, self.policy.told_image_cues):
+                continue
+            found += [
+                Evidence("images", cue.quote, index)
+                for cue in turn.reading.cues
+                if cue.name in self.policy.image_cues and cue.asserted
+            ]
+        return found
+
+    def _under_13_ages(self, turns: Sequence[Turn], recent: list[tuple[int, Turn]], person: _Person) -> list[Evidence]:
+        young = []
+        if person.own_age is not None and person.own_age < 13:
+            young.append(Evidence("under 13", str(person.own_age), self._turn_stating_own_age(turns)))
+        for index, turn in recent:
+            if turn.stated_age_band == "under_13":
+                young.append(Evidence("under 13", "under 13", index))
+            ages = (
+                list(turn.reading.other_ages)
+                + list(turn.reading.third_party_ages)
+                + [
+                    age
+                    for year in turn.reading.other_school_years
+                    if (age := self._school_year_age(year, person.nation))
+                ]
+            )
+            young += [Evidence("under 13", str(age), index) for age in ages if age < 13]
+        return young
 
     # --- criteria met by one message ------------------------------------------
 
-    def _direct_criteria(self, index: int, turn: Turn, findings: _Findings) -> None:
-        cues = turn.reading.cues
-        for cue in cues:
-            if cue.criterion and cue.asserted:
-                findings.add(cue.criterion, Evidence(self.lexicon.cues[cue.name].label, cue.quote, index))
+    def _direct_criteria(self, turns: Sequence[Turn]) -> _Findings:
+        findings = _Findings()
+        for index, turn in enumerate(turns):
+            for cue in turn.reading.cues:
+                if cue.criterion and cue.asserted:
+                    findings.add(cue.criterion, Evidence(self.lexicon.cues[cue.name].label, cue.quote, index))
+            if evidence := self._intent_evidence(index, turn):
+                findings.add(self.policy.intent_criteria[turn.intent], *evidence)
+        return findings
+
+    def _intent_evidence(self, index: int, turn: Turn) -> list[Evidence]:
+        """Evidence that a confident disclosure intent meets its criterion; none when it does not."""
         criterion = self.policy.intent_criteria.get(turn.intent or "")
         if not criterion or turn.confidence < self.policy.intent_confidence:
-            return
+            return []
+        cues = turn.reading.cues
         related = [
             c
             for c in cues
             if c.criterion == criterion or c.name in self.policy.criterion_context_cues.get(criterion, ())
         ]
         asserted = [c for c in related if c.asserted and c.criterion]
-        held_back = [c for c in related if not c.asserted]
         if asserted:
-            findings.add(criterion, *(Evidence(self.lexicon.cues[c.name].label, c.quote, index) for c in asserted))
-        elif turn.reading.hypothetical or held_back:
+            return [Evidence(self.lexicon.cues[c.name].label, c.quote, index) for c in asserted]
+        if turn.reading.hypothetical or any(not c.asserted for c in related):
             # "What if someone threatened..." or "no one is forcing me": answer, and
             # (for a hypothetical) offer a person, but do not hand over.
-            return
-        elif not self._has_evidence(turn, self.policy.intent_evidence[turn.intent]) or any(
+            return []
+        if not self._has_evidence(turn, self.policy.intent_evidence[turn.intent]) or any(
             cue.name in self.policy.intent_cancelled_by.get(turn.intent, ()) for cue in cues
         ):
-            return
-        else:
-            findings.add(
-                criterion, Evidence(self.policy.intent_labels[turn.intent], _excerpt(turn.text), index, Source.INTENT)
-            )
+            return []
+        return [Evidence(self.policy.intent_labels[turn.intent], _excerpt(turn.text), index, Source.INTENT)]
+
+    @staticmethod
+    def _asserts_any(turn: Turn, names: frozenset[str]) -> bool:
+        return any(cue.asserted and cue.name in names for cue in turn.reading.cues)
+
+    @staticmethod
+    def _has_evidence(turn: Turn, evidence: frozenset[str]) -> bool:
+        """Whether the message has any of these cues, or an age of 18 or over for someone else."""
+        if ContextFact.ADULT_AGE.value in evidence and any(age >= 18 for age in turn.reading.other_ages):
+            return True
+        return any(cue.name in evidence and cue.polarity != NEGATED for cue in turn.reading.cues)
+
+    # --- criteria met by the latest turns together: policy.yml's combination rules ---
+
+    def _combined_criteria(
+        self, context: dict[str, list[Evidence]], scores: _ModelScores | None, *, met_directly: frozenset[str]
+    ) -> _Findings:
+        findings = _Findings()
+        for rule in self.policy.combination_rules:
+            if rule.unless_met_directly and rule.criterion in met_directly:
+                continue
+            found = [[name for name in condition.names if name in context] for condition in rule.conditions]
+            if any(len(names) < condition.at_least for names, condition in zip(found, rule.conditions, strict=True)):
+                continue
+            if not self._supported(rule, found, context, scores):
+                continue
+            quoted = [names for names, condition in zip(found, rule.conditions, strict=True) if condition.quoted]
+            findings.add(rule.criterion, *(item for names in quoted for name in names for item in context[name]))
+        return findings
+
+    def _supported(
+        self,
+        rule: CombinationRule,
+        found: list[list[str]],
+        context: dict[str, list[Evidence]],
+        scores: _ModelScores | None,
+    ) -> bool:
+        """Weak signals alone ("my brother's 19" and "photos of the beach": both true, no story at all)
+        count only if the model, reading the turn that completes the rule with the turns before it,
+        leans towards its criterion."""
+        weighed = [
+            name
+            for names, condition in zip(found, rule.conditions, strict=True)
+            if condition.model_support_if_weak
+            for name in names
+        ]
+        if scores is None or not weighed or set(weighed) - self.policy.weak_context:
+            return True
+        completing = max(item.turn for names in found for name in names for item in context[name])
+        return scores.leans(rule.criterion, [completing], self.policy.model_support_ratio)
 
     # --- criteria the learned risk model finds --------------------------------
 
@@ -252,20 +358,20 @@ class Assessor:
     def _model_criteria(
         self,
         turns: Sequence[Turn],
-        findings: _Findings,
-        scores: _ModelScores | None,
         context: dict[str, list[Evidence]],
+        scores: _ModelScores | None,
         *,
         adult_user: bool,
-    ) -> None:
+    ) -> _Findings:
         """Either the lexicon or the model can open a case; the evidence says which one and why.
 
         A turn framed as a hypothetical is answered with an offer of a person
         (SAFEGUARDING.md), whatever the model thinks of it; so is an adult's own
         situation, unless the model sees danger now.
         """
+        findings = _Findings()
         if scores is None:
-            return
+            return findings
         for index, criterion, probability in scores.flags():
             if turns[index].reading.hypothetical:
                 continue
@@ -276,124 +382,7 @@ class Assessor:
                 continue
             label = f"risk model: {self.policy.criterion_labels[criterion]} ({probability:.2f})"
             findings.add(criterion, Evidence(label, _excerpt(turns[index].text), index, Source.RISK_MODEL))
-
-    @staticmethod
-    def _has_evidence(turn: Turn, evidence: frozenset[str]) -> bool:
-        """Whether the message has any of these cues; "adult_age" is an age of 18 or over for someone else."""
-        if "adult_age" in evidence and any(age >= 18 for age in turn.reading.other_ages):
-            return True
-        return any(cue.name in evidence and cue.polarity != "negated" for cue in turn.reading.cues)
-
-    # --- criteria met by the conversation as a whole --------------------------
-
-    def _combined_criteria(
-        self,
-        turns: Sequence[Turn],
-        own_age: int | None,
-        nation: str | None,
-        findings: _Findings,
-        scores: _ModelScores | None,
-        context: dict[str, list[Evidence]],
-    ) -> None:
-        """Weak signals that make a criterion together ("an adult" and "pictures").
-
-        Where the risk model runs, a combination listed in policy.yml's
-        `combinations_need_model_support` counts only if the model also leans that
-        way in those turns: "my brother's 19" and "photos of the beach" are both
-        true and no story at all.
-        """
-
-        def supported(criterion: str, cues: set[str], evidence: list[Evidence]) -> bool:
-            """The model, reading the turn that completes the combination with the turns before it, leans that way."""
-            if scores is None or criterion not in self.policy.combinations_need_model_support:
-                return True
-            if cues - self.policy.weak_context_cues:
-                return True
-            completing = max(item.turn for item in evidence)
-            return scores.leans(criterion, [completing], self.policy.model_support_ratio)
-
-        images = self._image_involvement(turns)
-
-        adults = list(context.get("adult", []))
-        adults += [
-            Evidence("an adult", str(age), index)
-            for index, turn in self._recent(turns)
-            for age in turn.reading.other_ages
-            if age >= 18
-        ]
-        involving = {cue for cue in self.policy.adult_involvement_cues if cue in context} | (
-            {"image"} if images else set()
-        )
-        involvement = [item for cue in self.policy.adult_involvement_cues for item in context.get(cue, [])] + images
-        if adults and involvement and supported("adult_involved", involving, adults + involvement):
-            findings.add("adult_involved", *adults, *involvement)
-
-        if context.get("threat_word") and images:
-            findings.add("coercion", *context["threat_word"], *images)
-        if context.get("image_held") and context.get("money_talk"):
-            # Someone has their pictures, and money comes into it: sextortion.
-            findings.add("coercion", *context["image_held"], *context["money_talk"])
-        if context.get("repeated_asking") and context.get("refused") and images:
-            # Asked again and again after a no, with pictures in the conversation: pressure.
-            findings.add("coercion", *context["repeated_asking"], *context["refused"])
-
-        direct_grooming = set(findings.evidence) & {"grooming"}
-        signs = {cue: context[cue] for cue in self.policy.grooming_signs if cue in context}
-        contacts = [item for cue in self.policy.grooming_contacts for item in context.get(cue, [])]
-        if (
-            not direct_grooming
-            and signs
-            and (contacts or len(signs) >= 2)
-            and supported("grooming", set(signs), [item for items in signs.values() for item in items] + contacts)
-        ):
-            findings.add("grooming", *(item for items in signs.values() for item in items), *contacts)
-
-        young = self._under_13_ages(turns, own_age, nation)
-        if young and images:
-            findings.add("under_13", *young, *images)
-
-    def _recent(self, turns: Sequence[Turn]) -> list[tuple[int, Turn]]:
-        """The turns whose context combines with the latest message (facts about the young person carry over)."""
-        start = max(0, len(turns) - self.policy.context_window_turns)
-        return list(enumerate(turns))[start:]
-
-    def _asserted_context(self, turns: Sequence[Turn]) -> dict[str, list[Evidence]]:
-        context: dict[str, list[Evidence]] = {}
-        for index, turn in self._recent(turns):
-            for cue in turn.reading.cues:
-                if cue.asserted or (cue.polarity == NEGATED and cue.name in self.policy.context_ignores_negation):
-                    context.setdefault(cue.name, []).append(
-                        Evidence(self.lexicon.cues[cue.name].label, cue.quote, index)
-                    )
-        return context
-
-    def _image_involvement(self, turns: Sequence[Turn]) -> list[Evidence]:
-        found = []
-        for index, turn in self._recent(turns):
-            asks_only = turn.intent in self.policy.question_intents and turn.confidence >= self.policy.intent_confidence
-            if asks_only and not any(turn.reading.asserted(name) for name in self.policy.told_image_cues):
-                continue
-            found += [
-                Evidence("images", cue.quote, index)
-                for cue in turn.reading.cues
-                if cue.name == "image" and cue.asserted
-            ]
-        return found
-
-    def _under_13_ages(self, turns: Sequence[Turn], own_age: int | None, nation: str | None) -> list[Evidence]:
-        young = []
-        if own_age is not None and own_age < 13:
-            young.append(Evidence("under 13", str(own_age), self._turn_stating_own_age(turns)))
-        for index, turn in self._recent(turns):
-            if turn.stated_age_band == "under_13":
-                young.append(Evidence("under 13", "under 13", index))
-            ages = (
-                list(turn.reading.other_ages)
-                + list(turn.reading.third_party_ages)
-                + [age for year in turn.reading.other_school_years if (age := self._school_year_age(year, nation))]
-            )
-            young += [Evidence("under 13", str(age), index) for age in ages if age < 13]
-        return young
+        return findings
 
     # --- ages -----------------------------------------------------------------
 
@@ -440,7 +429,44 @@ class Assessor:
 
     # --- triage -----------------------------------------------------------------
 
-    def _critical(self, turns: Sequence[Turn], criteria: dict[str, list[Evidence]]) -> bool:
+    def _triage(
+        self, turns: Sequence[Turn], findings: _Findings, person: _Person, scores: _ModelScores | None, *, since: int
+    ) -> Decision:
+        """A handoff at the level the criteria call for, else an offer of a person, else nothing."""
+        if person.adult:
+            # An adult talking about their own adult life: still a handoff on danger,
+            # never "an adult is involved".
+            findings.evidence.pop(Criterion.ADULT_INVOLVED.value, None)
+        criteria = {
+            criterion: items
+            for criterion, items in findings.evidence.items()
+            if any(item.turn >= since for item in items)
+        }
+        about_someone_else = [
+            Evidence("about someone else", "", index)
+            for index, turn in enumerate(turns)
+            if turn.reading.third_party
+            or (turn.intent in self.policy.third_party_intents and turn.confidence >= self.policy.intent_confidence)
+        ]
+        if criteria and about_someone_else:
+            criteria[Criterion.SOMEONE_ELSE.value] = about_someone_else
+        if criteria:
+            return Decision(
+                action=Action.HANDOFF,
+                level=Level.CRITICAL if self._critical(criteria) else Level.HIGH,
+                criteria=tuple(sorted(criteria)),
+                evidence=tuple(
+                    sorted({item for items in criteria.values() for item in items if item.quote}, key=lambda e: e.turn)
+                ),
+                age_band=person.age_band,
+                nation=person.nation,
+            )
+        offers = self._latest_offers(turns, None if person.adult else scores)
+        if offers:
+            return Decision(action=Action.OFFER, offer_reasons=offers, age_band=person.age_band, nation=person.nation)
+        return Decision(age_band=person.age_band, nation=person.nation)
+
+    def _critical(self, criteria: dict[str, list[Evidence]]) -> bool:
         if set(criteria) & self.policy.critical_criteria:
             return True
         critical_labels = {cue.label for cue in self.lexicon.cues.values() if cue.critical}
@@ -458,12 +484,13 @@ class Assessor:
         ):
             # The model leans towards a risk without being sure: the young person chooses.
             reasons.append("unsure")
-        if any(cue.criterion and cue.polarity == "hypothetical" for cue in latest.reading.cues):
+        if any(cue.criterion and cue.polarity == HYPOTHETICAL for cue in latest.reading.cues):
             reasons.append("hypothetical")
         if latest.intent in self.policy.intent_criteria and latest.reading.hypothetical:
             reasons.append("hypothetical")
-        if latest.reading.asserted("distress"):
-            reasons.append("distress")
+        reasons += sorted(
+            cue.name for cue in latest.reading.cues if cue.asserted and cue.name in self.policy.offer_cues
+        )
         if latest.intent in self.policy.offer_intents:
             # The dialogue for this intent offers a person already.
             return ()

@@ -58,6 +58,9 @@ class CueDefinition:
     # it is found but negated. tests/safeguarding/test_lexicon.py holds the cue to them.
     examples: tuple[str, ...] = ()
     negated: tuple[str, ...] = ()
+    # A cue that only hides others: these cues, found inside its words, are not
+    # reported, and neither is it ("tell a teacher" names an adult who helps).
+    hides: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -154,7 +157,7 @@ class Lexicon:
 
 
 _TOP_KEYS = ("word_sets", "cues", "markers", "negation", "ages", "nations", "platforms")
-_CUE_KEYS, _CUE_OPTIONAL_KEYS = ("label", "patterns"), ("criterion", "critical", "examples", "negated")
+_CUE_KEYS, _CUE_OPTIONAL_KEYS = ("label", "patterns"), ("criterion", "critical", "examples", "negated", "hides")
 _NEGATION_KEYS = tuple(field.name for field in fields(Negation))
 _AGE_KEYS = tuple(field.name for field in fields(AgeRules))
 
@@ -215,6 +218,7 @@ def _cue(read: _Reader, name: str, entry: Any) -> CueDefinition:
         patterns=read.texts(entry.get("patterns"), f"{where}.patterns", non_empty=True),
         examples=read.texts(entry.get("examples", []), f"{where}.examples"),
         negated=read.texts(entry.get("negated", []), f"{where}.negated"),
+        hides=frozenset(read.words(entry.get("hides", []), f"{where}.hides")),
     )
 
 
@@ -262,6 +266,9 @@ def parse_lexicon(data: Any) -> Lexicon:
         nations=_patterns(read, data.get("nations", {}), "nations"),
         platforms=_patterns(read, data.get("platforms", {}), "platforms"),
     )
+    for cue in lexicon.cues.values():
+        for hidden in sorted(cue.hides - set(lexicon.cues)):
+            read.problems.append(f"cues.{cue.name}.hides: {hidden!r} is not one of the known cues")
     # Compile everything once so that a typo (an unknown @set, a bad regular
     # expression) fails when the lexicon loads, not mid-conversation.
     for where, entries in [

@@ -3,7 +3,7 @@
 A misspelt key or a name that resolves to nothing would otherwise switch a rule
 off in silence: the loader refuses both, naming what is wrong. Cue names must be
 in the lexicon (cues.yml), intents and responses in domain.yml, criteria in
-``vocabulary.Criterion``.
+``vocabulary.Criterion``, context facts in ``vocabulary.ContextFact``.
 """
 
 from __future__ import annotations
@@ -18,13 +18,11 @@ import yaml
 
 from safeguarding.lexicon import DEFAULT_LEXICON_PATH, load_lexicon
 from safeguarding.strict_yaml import StrictReader
-from safeguarding.vocabulary import Criterion
+from safeguarding.vocabulary import ContextFact, Criterion
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_POLICY_PATH = PROJECT / "data" / "safeguarding" / "policy.yml"
 DEFAULT_DOMAIN_PATH = PROJECT / "domain.yml"
-# Not a cue: "an age of 18 or over given for someone else" (assessment.py reads it from the ages).
-ADULT_AGE = "adult_age"
 
 
 class PolicyError(ValueError):
@@ -39,6 +37,39 @@ class AdviceGroup:
 
 
 @dataclass(frozen=True)
+class Jokes:
+    """In a message with one of `cues` and none of `unless`, the cues in `cancels` do not count."""
+
+    cues: frozenset[str]
+    unless: frozenset[str]
+    cancels: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """Some of these cues or context facts, found in the latest turns."""
+
+    names: tuple[str, ...]
+    # How many different names must be found; 0 quotes them when found and requires none.
+    at_least: int
+    # Whether what was found is quoted to the helpline worker as evidence.
+    quoted: bool
+    # When every name found here is weak (`weak_context`), the rule counts only if the
+    # risk model, where it runs, supports the criterion.
+    model_support_if_weak: bool
+
+
+@dataclass(frozen=True)
+class CombinationRule:
+    """Weak signals that meet a criterion together: every condition holds."""
+
+    criterion: str
+    conditions: tuple[Condition, ...]
+    # The rule stands back when a cue or an intent of one message meets the criterion itself.
+    unless_met_directly: bool
+
+
+@dataclass(frozen=True)
 class Policy:
     intent_criteria: dict[str, str]
     intent_labels: dict[str, str]
@@ -46,24 +77,23 @@ class Policy:
     criterion_context_cues: dict[str, frozenset[str]]
     intent_evidence: dict[str, frozenset[str]]
     intent_cancelled_by: dict[str, frozenset[str]]
-    joking_cancels: frozenset[str]
+    jokes: Jokes
     context_ignores_negation: frozenset[str]
     third_party_intents: frozenset[str]
     critical_criteria: frozenset[str]
     question_intents: frozenset[str]
+    image_cues: frozenset[str]
     told_image_cues: frozenset[str]
     offer_intents: frozenset[str]
-    adult_involvement_cues: frozenset[str]
-    grooming_signs: frozenset[str]
-    grooming_contacts: frozenset[str]
+    offer_cues: frozenset[str]
+    combination_rules: tuple[CombinationRule, ...]
     handoff_advice: tuple[AdviceGroup, ...]
     # Context cues combine into a criterion only within this many recent turns, so
     # weak signals scattered over a long conversation do not add up.
     context_window_turns: int
     # What the helpline worker reads when the risk model found a criterion.
     criterion_labels: dict[str, str]
-    combinations_need_model_support: frozenset[str]
-    weak_context_cues: frozenset[str]
+    weak_context: frozenset[str]
     model_needs_context: dict[str, frozenset[str]]
     model_support_ratio: float
 
@@ -85,6 +115,7 @@ class Names:
     intents: frozenset[str]
     responses: frozenset[str]
     criteria: frozenset[str]
+    facts: frozenset[str]
 
 
 class _Reader(StrictReader):
@@ -125,28 +156,65 @@ class _Reader(StrictReader):
             return kind(0)
         return kind(value)
 
+    def flag(self, value: Any, where: str) -> bool:
+        if not isinstance(value, bool):
+            self.problems.append(f"{where}: expected true or false")
+        return bool(value)
+
+    def combination_rule(self, data: Any, where: str) -> CombinationRule:
+        rule = self.mapping(data, where, ["criterion", "all"], ["unless_met_directly"])
+        conditions = rule.get("all", [])
+        if not isinstance(conditions, list) or not conditions:
+            self.problems.append(f"{where}.all: expected a list of conditions")
+            conditions = []
+        read_conditions = tuple(
+            self.condition(condition, f"{where}.all[{number}]") for number, condition in enumerate(conditions, start=1)
+        )
+        if read_conditions and not any(condition.quoted for condition in read_conditions):
+            self.problems.append(f"{where}.all: nothing is quoted, so the worker would not read why")
+        return CombinationRule(
+            criterion=next(iter(self.criteria([rule.get("criterion")], f"{where}.criterion")), ""),
+            conditions=read_conditions,
+            unless_met_directly=self.flag(rule.get("unless_met_directly", False), f"{where}.unless_met_directly"),
+        )
+
+    def condition(self, data: Any, where: str) -> Condition:
+        condition = self.mapping(data, where, ["any"], ["at_least", "quoted", "model_support_if_weak"])
+        names = condition.get("any", [])
+        self.names_of(names, ["cues", "facts"], f"{where}.any")
+        at_least = self.number(condition.get("at_least", 1), f"{where}.at_least", int)
+        if isinstance(names, list) and not 0 <= at_least <= len(names):
+            self.problems.append(f"{where}.at_least: expected 0 to {len(names)}, the number of names")
+        return Condition(
+            names=tuple(names) if isinstance(names, list) else (),
+            at_least=at_least,
+            quoted=self.flag(condition.get("quoted", True), f"{where}.quoted"),
+            model_support_if_weak=self.flag(
+                condition.get("model_support_if_weak", False), f"{where}.model_support_if_weak"
+            ),
+        )
+
 
 _POLICY_KEYS = (
     "intent_criteria",
     "intent_confidence",
     "intent_cancelled_by",
-    "joking_cancels",
+    "jokes",
     "context_ignores_negation",
     "criterion_context_cues",
     "third_party_intents",
     "critical_criteria",
+    "image_cues",
     "told_image_cues",
     "question_intents",
     "offer_intents",
+    "offer_cues",
     "context_window_turns",
-    "combinations_need_model_support",
-    "weak_context_cues",
+    "combination_rules",
+    "weak_context",
     "model_support_ratio",
     "model_needs_context",
     "criterion_labels",
-    "adult_involvement_cues",
-    "grooming_signs",
-    "grooming_contacts",
     "handoff_advice",
 )
 
@@ -155,10 +223,12 @@ def known_names(domain_path: Path, lexicon_path: Path) -> Names:
     with open(domain_path, encoding="utf-8") as stream:
         domain = yaml.safe_load(stream)
     return Names(
-        cues=frozenset(load_lexicon(lexicon_path).cues) | {ADULT_AGE},
+        # An intent's evidence may be an adult's age given in the message, like a cue.
+        cues=frozenset(load_lexicon(lexicon_path).cues) | {ContextFact.ADULT_AGE.value},
         intents=frozenset(domain.get("intents") or ()),
         responses=frozenset(domain.get("responses") or ()),
         criteria=frozenset(criterion.value for criterion in Criterion),
+        facts=frozenset(fact.value for fact in ContextFact),
     )
 
 
@@ -196,6 +266,11 @@ def parse_policy(data: Any, names: Names) -> Policy:
             )
         )
     labels = read.keyed(data.get("criterion_labels", {}), "criterion_labels", "criteria")
+    jokes = read.mapping(data.get("jokes", {}), "jokes", ["cues", "unless", "cancels"])
+    rules = data.get("combination_rules", [])
+    if not isinstance(rules, list):
+        read.problems.append("combination_rules: expected a list")
+        rules = []
 
     policy = Policy(
         intent_criteria={intent: criterion for intent, (criterion, _, _) in intent_entries.items()},
@@ -204,23 +279,26 @@ def parse_policy(data: Any, names: Names) -> Policy:
         intent_confidence=read.number(data.get("intent_confidence"), "intent_confidence", float),
         criterion_context_cues=cue_lists("criterion_context_cues", "criteria"),
         intent_cancelled_by=cue_lists("intent_cancelled_by", "intents"),
-        joking_cancels=read.cues(data.get("joking_cancels"), "joking_cancels"),
+        jokes=Jokes(
+            cues=read.cues(jokes.get("cues"), "jokes.cues"),
+            unless=read.cues(jokes.get("unless"), "jokes.unless"),
+            cancels=read.cues(jokes.get("cancels"), "jokes.cancels"),
+        ),
         context_ignores_negation=read.cues(data.get("context_ignores_negation"), "context_ignores_negation"),
         third_party_intents=read.intents(data.get("third_party_intents"), "third_party_intents"),
         critical_criteria=read.criteria(data.get("critical_criteria"), "critical_criteria"),
         question_intents=read.intents(data.get("question_intents"), "question_intents"),
+        image_cues=read.cues(data.get("image_cues"), "image_cues"),
         told_image_cues=read.cues(data.get("told_image_cues"), "told_image_cues"),
         offer_intents=read.intents(data.get("offer_intents"), "offer_intents"),
-        adult_involvement_cues=read.cues(data.get("adult_involvement_cues"), "adult_involvement_cues"),
-        grooming_signs=read.cues(data.get("grooming_signs"), "grooming_signs"),
-        grooming_contacts=read.cues(data.get("grooming_contacts"), "grooming_contacts"),
+        offer_cues=read.cues(data.get("offer_cues"), "offer_cues"),
+        combination_rules=tuple(
+            read.combination_rule(rule, f"combination_rules[{number}]") for number, rule in enumerate(rules, start=1)
+        ),
         handoff_advice=tuple(advice),
         context_window_turns=read.number(data.get("context_window_turns"), "context_window_turns", int),
         criterion_labels={str(name): read.text(label, f"criterion_labels.{name}") for name, label in labels.items()},
-        combinations_need_model_support=read.criteria(
-            data.get("combinations_need_model_support"), "combinations_need_model_support"
-        ),
-        weak_context_cues=read.cues(data.get("weak_context_cues"), "weak_context_cues"),
+        weak_context=read.names_of(data.get("weak_context"), ["cues", "facts"], "weak_context"),
         model_needs_context=cue_lists("model_needs_context", "criteria"),
         model_support_ratio=read.number(data.get("model_support_ratio"), "model_support_ratio", float),
     )

@@ -166,7 +166,7 @@ class MessageReader:
         if markers.get("informational"):
             # Asking for a project or a talk: the whole message is hypothetical.
             hypothetical_starts.append(0)
-        cues = self._drop_help_seeking_adults(
+        cues = self._drop_hidden(
             tuple(
                 self._cue(span, text, hypothetical_starts)
                 for spans in self._spans(self._cue_matcher, doc).values()
@@ -254,16 +254,16 @@ class MessageReader:
             polarity=polarity,
         )
 
-    def _drop_help_seeking_adults(self, cues: tuple[Cue, ...]) -> tuple[Cue, ...]:
-        """ "Tell a teacher" names an adult who helps, not one who is involved."""
-        helpers = [cue for cue in cues if cue.name == "help_seeking"]
+    def _drop_hidden(self, cues: tuple[Cue, ...]) -> tuple[Cue, ...]:
+        """Cues that only hide others (cues.yml `hides`) go, with the cues they hide inside their words."""
+        hiders = [cue for cue in cues if self.lexicon.cues[cue.name].hides]
         return tuple(
             cue
             for cue in cues
-            if cue.name != "help_seeking"
-            and not (
-                cue.name in ("adult", "older_person")
-                and any(helper.start <= cue.start and cue.end <= helper.end for helper in helpers)
+            if not self.lexicon.cues[cue.name].hides
+            and not any(
+                cue.name in self.lexicon.cues[hider.name].hides and hider.start <= cue.start and cue.end <= hider.end
+                for hider in hiders
             )
         )
 

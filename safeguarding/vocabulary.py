@@ -51,3 +51,15 @@ class Source(_Word):
     LEXICON = "lexicon"
     INTENT = "intent"
     RISK_MODEL = "risk_model"
+
+
+class ContextFact(_Word):
+    """What the assessment reads from the latest turns besides the cues, for policy.yml's combination rules."""
+
+    # An image named in a message that is not only a question about images.
+    IMAGES = "images"
+    # An age of 18 or over given for someone else.
+    ADULT_AGE = "adult_age"
+    # An age under 13: the young person's own (it carries over from any turn), a stated
+    # age band, or the age or school year of someone else.
+    UNDER_13_AGE = "under_13_age"

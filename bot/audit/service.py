@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +28,32 @@ def record(
             case_id=case_id,
             detail=detail or {},
         )
+    )
+
+
+class AuditedCase(Protocol):
+    """What the audit log keeps of a helpline case (bot.handoff.models.Case), without importing it."""
+
+    id: int
+    conversation_id: str | None
+
+
+def record_case(
+    action: AuditAction,
+    case: AuditedCase,
+    *,
+    actor_id: int,
+    session: Session,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """A worker's or lead's action on a case, filed under the case and its conversation."""
+    record(
+        action,
+        actor_id=actor_id,
+        conversation_id=case.conversation_id,
+        case_id=case.id,
+        detail=detail,
+        session=session,
     )
 
 

@@ -14,9 +14,10 @@ from bot.content import Content
 from bot.conversation import service as conversations
 from bot.conversation.models import ConversationStatus, EventType
 from bot.handoff import service
-from bot.handoff.models import Case, CaseLevel, CaseStatus
+from bot.handoff.models import Case, CaseStatus
 from bot.staff import service as staff
 from safeguarding.assessment import Decision
+from safeguarding.vocabulary import Level
 
 QUEUE_CHANNEL = "helpline-queue"
 # Waits that may outlast the page (the chat lives only in the tab): a come-back code is offered with them.
@@ -77,7 +78,7 @@ def _say(conversation_id: str, texts: list[str], *, session: Session) -> None:
 
 def escalate(conversation_id: str, decision: Decision, *, detected_by: str, content: Content, session: Session) -> None:
     """Open a case for the conversation, or raise the open one, and tell the young person."""
-    level = CaseLevel(decision.level or CaseLevel.HIGH.value)
+    level = Level(decision.level or Level.HIGH)
     evidence = [item.to_dict() for item in decision.evidence]
     # Locked first: two app instances handing the same conversation over at once would otherwise
     # both find no open case and open one each.
@@ -100,7 +101,7 @@ def escalate(conversation_id: str, decision: Decision, *, detected_by: str, cont
     conversations.set_status(conversation_id, ConversationStatus.WAITING_FOR_HUMAN, session=session)
     _say(
         conversation_id,
-        content.messages("handoff_started_critical" if level is CaseLevel.CRITICAL else "handoff_started"),
+        content.messages("handoff_started_critical" if level is Level.CRITICAL else "handoff_started"),
         session=session,
     )
     notice, values = waiting_notice(case, session=session)
@@ -137,13 +138,7 @@ def claim(case_id: int, user_id: int, *, content: Content, session: Session) -> 
         raise CaseNotAvailable(case_id)
     case = service.get(case_id, session=session)
     session.refresh(case)
-    audit.record(
-        AuditAction.CASE_CLAIMED,
-        actor_id=user_id,
-        conversation_id=case.conversation_id,
-        case_id=case.id,
-        session=session,
-    )
+    audit.record_case(AuditAction.CASE_CLAIMED, case, actor_id=user_id, session=session)
     conversations.set_status(case.conversation_id, ConversationStatus.WITH_HUMAN, session=session)
     _say(case.conversation_id, content.messages("worker_joined"), session=session)
     return case
@@ -165,11 +160,10 @@ def reassign(case_id: int, to_user_id: int, *, by_user_id: int, content: Content
     if case is None or case.status not in service.OPEN_STATUSES:
         raise CaseNotAvailable(case_id)
     previous = case.claimed_by_id
-    audit.record(
+    audit.record_case(
         AuditAction.CASE_REASSIGNED,
+        case,
         actor_id=by_user_id,
-        conversation_id=case.conversation_id,
-        case_id=case.id,
         detail={"from": previous, "to": to_user_id},
         session=session,
     )
@@ -197,11 +191,10 @@ def held_case(case_id: int, user_id: int, *, session: Session) -> Case:
 
 def _audited_events(case: Case, *, purpose: str, after: int, reader_id: int, session: Session) -> list[dict[str, Any]]:
     """The case's conversation after `after`; every read is audited, whatever `after` is."""
-    audit.record(
+    audit.record_case(
         AuditAction.TRANSCRIPT_READ,
+        case,
         actor_id=reader_id,
-        conversation_id=case.conversation_id,
-        case_id=case.id,
         detail={"purpose": purpose, "after": after},
         session=session,
     )
@@ -229,13 +222,7 @@ def send_worker_message(case_id: int, user_id: int, text: str, *, session: Sessi
 def release(case_id: int, user_id: int, *, content: Content, session: Session) -> Case:
     case = held_case(case_id, user_id, session=session)
     # The case forgets its holder; the audit log keeps who held it.
-    audit.record(
-        AuditAction.CASE_RELEASED,
-        actor_id=user_id,
-        conversation_id=case.conversation_id,
-        case_id=case.id,
-        session=session,
-    )
+    audit.record_case(AuditAction.CASE_RELEASED, case, actor_id=user_id, session=session)
     service.release(case)
     conversations.set_status(case.conversation_id, ConversationStatus.WAITING_FOR_HUMAN, session=session)
     _say(case.conversation_id, content.messages("worker_released"), session=session)
@@ -249,14 +236,7 @@ def close(case_id: int, user_id: int, *, outcome: str, note: str | None, content
     _say(case.conversation_id, content.messages("worker_left"), session=session)
     conversations.set_status(case.conversation_id, ConversationStatus.BOT, session=session)
     service.close(case, outcome=outcome, note=note, closed_at_seq=conversation.last_seq)
-    audit.record(
-        AuditAction.CASE_CLOSED,
-        actor_id=user_id,
-        conversation_id=case.conversation_id,
-        case_id=case.id,
-        detail={"outcome": outcome},
-        session=session,
-    )
+    audit.record_case(AuditAction.CASE_CLOSED, case, actor_id=user_id, detail={"outcome": outcome}, session=session)
     return case
 
 

@@ -10,17 +10,10 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.database import Base, UTCDateTime, utcnow
+from safeguarding.vocabulary import Level
 
-
-class CaseLevel(str, enum.Enum):
-    CRITICAL = "critical"
-    HIGH = "high"
-    OFFERED = "offered"
-
-    @property
-    def rank(self) -> int:
-        """Queue order: lower comes first."""
-        return {"critical": 0, "high": 1, "offered": 2}[self.value]
+# Queue order of a case's level (safeguarding.vocabulary.Level): lower comes first.
+QUEUE_RANK = {Level.CRITICAL: 0, Level.HIGH: 1, Level.OFFERED: 2}
 
 
 class CaseStatus(str, enum.Enum):

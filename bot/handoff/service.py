@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from bot.conversation.models import Conversation
 from bot.database import utcnow
-from bot.handoff.models import Case, CaseLevel, CaseStatus
+from bot.handoff.models import QUEUE_RANK, Case, CaseStatus
 from bot.staff.models import StaffUser
+from safeguarding.vocabulary import Level
 
 OPEN_STATUSES = (CaseStatus.QUEUED.value, CaseStatus.CLAIMED.value)
 
@@ -36,7 +37,7 @@ def idle_conversations_without_open_case(cutoff: datetime, *, session: Session) 
 def create(
     conversation_id: str,
     *,
-    level: CaseLevel,
+    level: Level,
     criteria: Sequence[str],
     evidence: Sequence[dict],
     detected_by: str,
@@ -48,7 +49,7 @@ def create(
     case = Case(
         conversation_id=conversation_id,
         level=level.value,
-        level_rank=level.rank,
+        level_rank=QUEUE_RANK[level],
         criteria=list(criteria),
         cues=list(evidence),
         detected_by=detected_by,
@@ -61,11 +62,11 @@ def create(
     return case
 
 
-def raise_level(case: Case, level: CaseLevel, criteria: Sequence[str], evidence: Sequence[dict]) -> bool:
+def raise_level(case: Case, level: Level, criteria: Sequence[str], evidence: Sequence[dict]) -> bool:
     """Move an open case up the queue when something more serious comes out; never down."""
     changed = False
-    if level.rank < case.level_rank:
-        case.level, case.level_rank = level.value, level.rank
+    if QUEUE_RANK[level] < case.level_rank:
+        case.level, case.level_rank = level.value, QUEUE_RANK[level]
         changed = True
     new_criteria = [criterion for criterion in criteria if criterion not in case.criteria]
     if new_criteria:
@@ -131,7 +132,7 @@ def queue_health(*, session: Session) -> dict:
         .order_by(StaffUser.username)
     ).all()
     return {
-        "waiting": {level.value: waiting.get(level.value, 0) for level in CaseLevel},
+        "waiting": {level.value: waiting.get(level.value, 0) for level in Level},
         "total_waiting": sum(waiting.values()),
         "longest_wait_seconds": int((utcnow() - oldest).total_seconds()) if oldest else 0,
         "cases_per_worker": [{"worker": name, "cases": held.get(user_id, 0)} for user_id, name in workers],

@@ -20,7 +20,6 @@ from bot.content import Content
 from bot.conversation import service as conversations
 from bot.database import LARGEST_INTEGER, utcnow
 from bot.errors import ApiError
-from bot.handoff.models import CaseLevel
 from bot.moderation import corrections, service
 from bot.moderation.models import FlagKind
 from bot.moderation.redaction import load_redactor
@@ -28,6 +27,7 @@ from bot.staff.models import Role, StaffUser
 from bot.staff.security import CAN_MODERATE, SignedIn, page_user, require_role
 from bot.templating import templates_for
 from safeguarding.risk_model import CRITERIA
+from safeguarding.vocabulary import Level
 
 router = APIRouter(prefix="/moderation", include_in_schema=False)
 templates = templates_for(__file__)
@@ -65,7 +65,7 @@ async def list_conversations(
     request: Request,
     since: date | None = None,
     until: date | None = None,
-    level: CaseLevel | None = None,
+    level: Level | None = None,
     outcome: str | None = Query(None, max_length=32),
     flag: FlagKind | None = None,
     low_confidence: bool = False,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from bot.handoff import service as cases
-from bot.handoff.models import CaseLevel
 from bot.staff.models import Role
 from devtools.console import ConsoleClient, create_account
+from safeguarding.vocabulary import Level
 
 
 class Worker(ConsoleClient):
@@ -22,7 +22,7 @@ class Worker(ConsoleClient):
         return super().sign_in(self.name, password or self.password)
 
 
-def coercion_case(conversation_id: str, level: CaseLevel = CaseLevel.HIGH, opened_at_seq: int = 0, *, session):
+def coercion_case(conversation_id: str, level: Level = Level.HIGH, opened_at_seq: int = 0, *, session):
     """A case opened as the dialogue opens one for coercion, for tests about what happens to cases."""
     return cases.create(
         conversation_id,

@@ -17,8 +17,8 @@ from bot.conversation import service as conversations
 from bot.conversation.models import EventType
 from bot.database import session_factory, session_scope, utcnow
 from bot.handoff import service as cases
-from bot.handoff.models import CaseLevel
 from bot.staff.models import Role
+from safeguarding.vocabulary import Level
 from tests.app.conftest import make_settings
 from tests.app.console_helpers import Worker
 from tests.app.rasa_tracker import rasa_saves_trackers
@@ -33,9 +33,9 @@ def admin(database_url, tmp_path) -> Iterator[Worker]:
     with session_scope(session_factory(database_url)) as session:
         ids = []
         for level, criteria, outcome, minutes in (
-            (CaseLevel.CRITICAL, ["immediate_risk"], "referred_police", 2),
-            (CaseLevel.HIGH, ["coercion", "adult_involved"], "referred_ceop", 10),
-            (CaseLevel.HIGH, ["coercion"], None, None),
+            (Level.CRITICAL, ["immediate_risk"], "referred_police", 2),
+            (Level.HIGH, ["coercion", "adult_involved"], "referred_ceop", 10),
+            (Level.HIGH, ["coercion"], None, None),
         ):
             conversation, _ = conversations.create(session=session)
             conversations.append_event(conversation.id, EventType.USER_MESSAGE, {"text": WORDS}, session=session)

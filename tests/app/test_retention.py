@@ -18,8 +18,9 @@ from bot.conversation import service as conversations
 from bot.conversation.models import Conversation, Event
 from bot.database import session_factory, session_scope, utcnow
 from bot.handoff import service as cases
-from bot.handoff.models import Case, CaseLevel
+from bot.handoff.models import Case
 from devtools.teen import TeenClient
+from safeguarding.vocabulary import Level
 from tests.app.conftest import make_settings
 from tests.app.rasa_tracker import rasa_saves_trackers, rasa_tracker_database, stored_events
 
@@ -51,7 +52,7 @@ def test_a_young_persons_delete_removes_the_chat_from_rasas_tracker_store(sqlite
 def _closed_case(conversation_id: str, *, session) -> Case:
     case = cases.create(
         conversation_id,
-        level=CaseLevel.HIGH,
+        level=Level.HIGH,
         criteria=["coercion"],
         evidence=[{"label": "threat to share", "quote": "he said he'd send it to my mum"}],
         detected_by="dialogue",

@@ -12,13 +12,13 @@ from bot.app import create_app
 from bot.audit.models import AuditEvent
 from bot.conversation import service as conversations
 from bot.database import session_factory, session_scope
-from bot.handoff.models import CaseLevel
 from bot.staff.models import Role, StaffUser
+from safeguarding.vocabulary import Level
 from tests.app.conftest import make_settings
 from tests.app.console_helpers import Worker, coercion_case
 
 
-def queue_cases(database_url: str, levels: list[CaseLevel]) -> list[int]:
+def queue_cases(database_url: str, levels: list[Level]) -> list[int]:
     with session_scope(session_factory(database_url)) as session:
         made = []
         for level in levels:
@@ -38,7 +38,7 @@ def worker(database_url) -> Iterator[Worker]:
 
 
 def test_queue_health_counts_levels_waits_and_cases_per_worker(worker, database_url) -> None:
-    queue_cases(database_url, [CaseLevel.HIGH, CaseLevel.CRITICAL, CaseLevel.HIGH, CaseLevel.OFFERED])
+    queue_cases(database_url, [Level.HIGH, Level.CRITICAL, Level.HIGH, Level.OFFERED])
     health = worker.state()["health"]
     assert health["waiting"] == {"critical": 1, "high": 2, "offered": 1} and health["total_waiting"] == 4
     assert health["longest_wait_seconds"] >= 0
@@ -46,14 +46,14 @@ def test_queue_health_counts_levels_waits_and_cases_per_worker(worker, database_
 
 
 def test_take_the_next_most_urgent_takes_critical_first_then_the_longest_waiting(worker, database_url) -> None:
-    first_high, critical, _ = queue_cases(database_url, [CaseLevel.HIGH, CaseLevel.CRITICAL, CaseLevel.HIGH])
+    first_high, critical, _ = queue_cases(database_url, [Level.HIGH, Level.CRITICAL, Level.HIGH])
     assert worker.api("POST", "/console/api/next").json()["id"] == critical
     assert worker.api("POST", "/console/api/next").json()["id"] == first_high
     assert worker.state()["health"]["cases_per_worker"] == [{"worker": "asha", "cases": 2}]
 
 
 def test_a_long_queue_is_paged_by_fifty(worker, database_url) -> None:
-    made = queue_cases(database_url, [CaseLevel.HIGH] * 120)
+    made = queue_cases(database_url, [Level.HIGH] * 120)
     first = worker.state()
     assert (len(first["queue"]), first["page"], first["pages"]) == (50, 0, 3)
     last = worker.api("GET", "/console/api/state?page=9").json()
@@ -61,7 +61,7 @@ def test_a_long_queue_is_paged_by_fifty(worker, database_url) -> None:
 
 
 def test_a_lead_watches_a_live_case_audited_and_reassigns_it(worker, database_url) -> None:
-    [case_id] = queue_cases(database_url, [CaseLevel.HIGH])
+    [case_id] = queue_cases(database_url, [Level.HIGH])
     assert worker.api("POST", f"/console/api/cases/{case_id}/claim").status_code == 200
     app = worker.http.app
     lead = Worker(app, database_url, "lead", Role.LEAD)

@@ -24,11 +24,11 @@ from bot.conversation import service as conversations
 from bot.conversation.models import EventType
 from bot.database import session_factory, session_scope, upgrade_database, utcnow
 from bot.handoff import service as cases
-from bot.handoff.models import CaseLevel
 from bot.staff import service as staff
 from bot.staff.models import Role
 from devtools.console import create_account
 from devtools.processes import free_port
+from safeguarding.vocabulary import Level
 from tests.app.console_helpers import coercion_case
 from tests.app.rasa_tracker import rasa_saves_trackers
 from tests.browser.conftest import axe_violations
@@ -143,7 +143,7 @@ def test_the_console_shows_queue_health_and_fits_1280_and_320_with_100_waiting(
             conversation, _ = conversations.create(session=session)
             cases.create(
                 conversation.id,
-                level=[CaseLevel.CRITICAL, CaseLevel.HIGH, CaseLevel.OFFERED][number % 3],
+                level=[Level.CRITICAL, Level.HIGH, Level.OFFERED][number % 3],
                 criteria=["coercion", "adult_involved"],
                 evidence=[{"label": "threats to share a picture unless they pay", "quote": "x"}],
                 detected_by="dialogue",

@@ -1,11 +1,12 @@
 """The risk assessment over whole conversations (SAFEGUARDING.md, "When the bot must hand over")."""
 
 import json
+from dataclasses import replace
 
 import pytest
 
 from safeguarding.assessment import Assessor, Decision, Evidence, Turn
-from safeguarding.policy import advice_for, load_policy
+from safeguarding.policy import CombinationRule, Condition, advice_for, load_policy
 from safeguarding.reader import MessageReader
 from safeguarding.vocabulary import Action, Level, Source
 
@@ -231,3 +232,42 @@ def test_a_decision_survives_its_journey_through_rasa_as_json() -> None:
         Decision(),
     ):
         assert Decision.from_dict(json.loads(json.dumps(decision.to_dict()))) == decision
+
+
+# --- the rule interpreter, over rule tables of its own --------------------------
+
+
+def _condition(*names: str, at_least: int = 1, quoted: bool = True) -> Condition:
+    return Condition(names=names, at_least=at_least, quoted=quoted, model_support_if_weak=False)
+
+
+def _assessor_with_rules(reader: MessageReader, *rules: CombinationRule) -> Assessor:
+    return Assessor(reader.lexicon, policy=replace(load_policy(), combination_rules=rules))
+
+
+def test_a_combination_rule_needs_every_condition_and_quotes_what_it_says(reader) -> None:
+    gifts_and_pictures = CombinationRule(
+        criterion="grooming",
+        conditions=(_condition("gifts"), _condition("images", quoted=False)),
+        unless_met_directly=False,
+    )
+    assessor = _assessor_with_rules(reader, gifts_and_pictures)
+
+    assert not decide(reader, assessor, "he bought me airpods").hands_off
+    decision = decide(reader, assessor, "he bought me airpods", "i sent him a pic")
+    assert decision.criteria == ("grooming",)
+    assert [item.turn for item in decision.evidence] == [0]
+
+
+def test_a_condition_can_ask_for_several_different_names(reader) -> None:
+    two_signs = CombinationRule(
+        criterion="grooming", conditions=(_condition("gifts", "flattery", at_least=2),), unless_met_directly=False
+    )
+    assessor = _assessor_with_rules(reader, two_signs)
+
+    assert not decide(reader, assessor, "he bought me airpods").hands_off
+    assert decide(reader, assessor, "he gave me robux and said im pretty").criteria == ("grooming",)
+
+
+def test_without_a_rule_weak_signals_meet_nothing(reader) -> None:
+    assert not decide(reader, _assessor_with_rules(reader), "im 12", "i sent him a pic").hands_off

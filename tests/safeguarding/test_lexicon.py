@@ -115,6 +115,12 @@ def test_names_that_do_not_resolve_are_refused_all_at_once() -> None:
         assert problem in message
 
 
+def test_a_cue_can_hide_only_known_cues() -> None:
+    data = _minimal(cues={"x": {"label": "x", "patterns": ["tell a teacher"], "hides": ["adlut"]}})
+    with pytest.raises(LexiconError, match="cues.x.hides: 'adlut' is not one of the known cues"):
+        parse_lexicon(data)
+
+
 def test_missing_keys_and_wrong_types_are_refused() -> None:
     data = _minimal(cues={"x": {"patterns": "hello", "examples": "hello", "critical": "yes"}})
     del data["ages"]
@@ -134,9 +140,9 @@ def test_missing_keys_and_wrong_types_are_refused() -> None:
 # --- every cue's examples (cues.yml) --------------------------------------------
 
 CUES = sorted(load_lexicon().cues)
-# The reader uses help_seeking only to drop an adult it names ("tell a teacher") and
-# never reports it: its examples are held to its patterns alone.
-WITHHELD = {"help_seeking"}
+# A cue that only hides others ("tell a teacher" hides an adult) is never reported:
+# its examples are held to its patterns alone.
+WITHHELD = {name for name, cue in load_lexicon().cues.items() if cue.hides}
 # Patterns that never find their cue asserted, with a message that shows why. When
 # one starts to, this test fails: move the message into the cue's examples.
 NEVER_ASSERTED = {
@@ -154,10 +160,11 @@ def _label(name: str, index: int) -> str:
 @pytest.fixture(scope="module")
 def pattern_reader(reader: MessageReader) -> MessageReader:
     """The reader with every pattern a cue of its own ("threat[3]"): negation, hypothetical
-    scope and <end> apply as they do to the whole cue, and a match says which pattern made it."""
+    scope and <end> apply as they do to the whole cue, and a match says which pattern made it
+    (a cue that hides others hides nothing here, so that it is reported)."""
     lexicon = reader.lexicon
     cues = {
-        _label(name, index): replace(cue, name=_label(name, index), patterns=(pattern,))
+        _label(name, index): replace(cue, name=_label(name, index), patterns=(pattern,), hides=frozenset())
         for name, cue in lexicon.cues.items()
         for index, pattern in enumerate(cue.patterns)
     }
