@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 
@@ -29,9 +30,12 @@ def ready(base_url: str) -> bool:
 
 
 @contextlib.contextmanager
-def running_service(base_url: str) -> Iterator[None]:
+def running_service(base_url: str, log: Path | None = None) -> Iterator[subprocess.Popen | None]:
+    """The service's supervisor process (bot.run_local) when started here; None when it was already running.
+
+    Its three processes write to ``log`` when given (a benchmark's table stays readable), else to this terminal."""
     if ready(base_url):
-        yield
+        yield None
         return
     # The script is the service's only client, replaying hundreds of young people from one address:
     # the per-client limits meant for a school's shared address would refuse it (set them to override).
@@ -40,14 +44,19 @@ def running_service(base_url: str) -> Iterator[None]:
         "BOT_LIMIT_CLIENT_REQUESTS": "100000/minute",
         **os.environ,
     }
-    process = subprocess.Popen([sys.executable, "-m", "bot.run_local"], cwd=PROJECT_ROOT, env=env)
+    output = open(log, "ab") if log else None  # noqa: SIM115 (closed in the finally below)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.run_local"], cwd=PROJECT_ROOT, env=env, stdout=output, stderr=output
+    )
     try:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while not ready(base_url):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("the service did not start; see its output above")
+                raise SystemExit(f"the service did not start; see {log or 'its output above'}")
             time.sleep(1)
-        yield
+        yield process
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=60)
+        if output:
+            output.close()
