@@ -45,8 +45,13 @@ from bot.database import session_factory, session_scope, upgrade_database
 from bot.settings import PROJECT_ROOT, get_settings
 from bot.staff import service as staff
 from bot.staff.models import Role
+from safeguarding.assessment import Assessor, Turn
+from safeguarding.encoder import SentenceEncoder
+from safeguarding.reader import MessageReader
+from safeguarding.risk_model import DEFAULT_MODEL_PATH, RiskModel, RiskReader, load_risk_reader
+from safeguarding.vocabulary import Action
 from scripts.running import running_service
-from tests.load.mix import long_harmless_conversation
+from tests.load.mix import CONVERSATIONS, conversations
 from tests.running_service import free_port
 
 REPORTS = PROJECT_ROOT / "reports" / "bench"
@@ -270,10 +275,26 @@ def full_path_step(
 
 # --- one long conversation ---------------------------------------------------
 
+LONG_CONVERSATION_MESSAGES = 40
 
-def long_conversation(base_url: str) -> dict:
+
+def long_harmless_conversation(reader: MessageReader, assessor: Assessor) -> list[str]:
+    """One long conversation whose length alone grows: the turns of the project's no-escalation
+    conversations, in order, skipping any that the assessment, reading everything said before it,
+    would hand to a person (joined together, some harmless conversations add up to a disclosure)."""
+    turns: list[Turn] = []
+    for row in conversations():
+        for text in row["turns"] if row["expect"] == "no_escalate" else []:
+            candidate = [*turns, Turn(reader.read(text), text=text)]
+            if assessor.assess(candidate).action == Action.NONE:
+                turns = candidate
+            if len(turns) == LONG_CONVERSATION_MESSAGES:
+                return [turn.text for turn in turns]
+    raise SystemExit(f"fewer than {LONG_CONVERSATION_MESSAGES} harmless messages in {CONVERSATIONS}")
+
+
+def long_conversation(base_url: str, messages: list[str]) -> dict:
     """Time to the first reply of each message of one long conversation of harmless messages, alone."""
-    messages = long_harmless_conversation()
     timings: list[float] = []
     with httpx.Client(base_url=base_url, timeout=60) as http:
         started = http.post("/api/conversations").json()
@@ -300,6 +321,24 @@ def long_conversation(base_url: str) -> dict:
         "ratio": later / first,
         "ms": timings,
     }
+
+
+def assessment_by_length(messages: list[str], reader: MessageReader) -> dict:
+    """What the action server's risk assessment alone costs at each message of the long conversation: it
+    reads the whole conversation so far every turn (each message new to the encoder once, as live)."""
+    # A fresh encoder: it has seen none of these messages, as the action server's has not.
+    assessor = Assessor(
+        reader.lexicon, risk_reader=RiskReader(RiskModel.load(DEFAULT_MODEL_PATH), reader.lexicon, SentenceEncoder())
+    )
+    turns: list[Turn] = []
+    timings: list[float] = []
+    for text in messages:
+        turns.append(Turn(reader.read(text), text=text))
+        started = time.perf_counter()
+        assessor.assess(turns)
+        timings.append((time.perf_counter() - started) * 1000)
+    first, later = statistics.median(timings[:10]), statistics.median(timings[30:40])
+    return {"p50_1_10_ms": first, "p50_31_40_ms": later, "ratio": later / first, "ms": timings}
 
 
 # --- profile -----------------------------------------------------------------
@@ -386,6 +425,11 @@ def print_tables(results: dict) -> None:
         f" {long['p50_1_10_ms']:.0f} ms for messages 1-10, {long['p50_31_40_ms']:.0f} ms for 31-40"
         f" (ratio {long['ratio']:.2f})"
     )
+    assessment = results["assessment_by_length"]
+    print(
+        f"  of which the risk assessment alone (in this process): {assessment['p50_1_10_ms']:.1f} ms for 1-10,"
+        f" {assessment['p50_31_40_ms']:.1f} ms for 31-40 (ratio {assessment['ratio']:.2f})"
+    )
     memory = results["peak_resident_mb"]
     print("\npeak resident memory: " + ", ".join(f"{name} {mb:.0f} MB" for name, mb in memory.items()))
     print(f"project total {sum(mb for name, mb in memory.items() if name != 'stock rasa'):.0f} MB")
@@ -411,7 +455,10 @@ def plot(results: dict, path: Path) -> None:
     latency.set(title="Latency to first reply", xlabel="simulated young people", ylabel="ms")
     throughput.set(title="Messages answered per second", xlabel="simulated young people", ylabel="msg/s")
     long = results["long_conversation"]["ms"]
-    length.plot(range(1, len(long) + 1), long, ".-", color="tab:green")
+    length.plot(range(1, len(long) + 1), long, ".-", color="tab:green", label="full path")
+    assessment = results["assessment_by_length"]["ms"]
+    length.plot(range(1, len(assessment) + 1), assessment, ".-", color="tab:red", label="risk assessment alone")
+    length.legend()
     length.set(title="One long conversation, alone", xlabel="message number", ylabel="ms to first reply")
     for axes in (latency, throughput):
         axes.legend()
@@ -439,6 +486,10 @@ def main() -> int:
     sampler = MemorySampler()
     results: dict = {"users": users, "duration_seconds": args.duration, "bare": {}, "full": {}}
 
+    if not args.profile:
+        reader = MessageReader()
+        long_messages = long_harmless_conversation(reader, Assessor(reader.lexicon, risk_reader=load_risk_reader()))
+        results["assessment_by_length"] = assessment_by_length(long_messages, reader)
     print(f"starting the service (log: {folder / 'service.log'}) ...", flush=True)
     with running_service(base_url, log=folder / "service.log") as supervisor:
         processes = service_processes(supervisor)
@@ -448,7 +499,7 @@ def main() -> int:
         for name, process in processes.items():
             sampler.watch(name, process)
         sampler.start()
-        results["long_conversation"] = long_conversation(base_url)
+        results["long_conversation"] = long_conversation(base_url, long_messages)
         for count in users:
             print(f"bare project Rasa, {count} users ...", flush=True)
             results["bare"][str(count)] = summarise(

@@ -13,7 +13,6 @@ from pathlib import Path
 
 CONVERSATIONS = Path(__file__).resolve().parents[1] / "conversations" / "handoff.jsonl"
 WEIGHT_BY_EXPECTATION = {"no_escalate": 3, "offer_ok": 2, "escalate": 1}
-LONG_CONVERSATION_MESSAGES = 40
 
 
 def conversations() -> list[dict]:
@@ -31,10 +30,3 @@ class ConversationMix:
 
     def next_conversation(self) -> list[str]:
         return self._random.choices(self._turns, weights=self._weights)[0]
-
-
-def long_harmless_conversation() -> list[str]:
-    """One long conversation of the messages that need no person: the turns of the no-escalation
-    conversations, one after another, so that only the length of the conversation grows."""
-    messages = [turn for row in conversations() if row["expect"] == "no_escalate" for turn in row["turns"]]
-    return messages[:LONG_CONVERSATION_MESSAGES]
