@@ -324,21 +324,34 @@ def long_conversation(base_url: str, messages: list[str]) -> dict:
 
 
 def assessment_by_length(messages: list[str], reader: MessageReader) -> dict:
-    """What the action server's risk assessment alone costs at each message of the long conversation: it
-    reads the whole conversation so far every turn (each message new to the encoder once, as live)."""
+    """What the action server's risk assessment alone costs at each message of the long conversation, as
+    it runs: reading the whole conversation so far, the newest message new to the encoder. Each turn is
+    then assessed twice more, every message known to the encoder, and the fastest of the three kept:
+    this process competes for the CPU with whatever else the machine runs."""
     # A fresh encoder: it has seen none of these messages, as the action server's has not.
     assessor = Assessor(
         reader.lexicon, risk_reader=RiskReader(RiskModel.load(DEFAULT_MODEL_PATH), reader.lexicon, SentenceEncoder())
     )
     turns: list[Turn] = []
-    timings: list[float] = []
+    with_new_message: list[float] = []
+    rereading: list[float] = []
     for text in messages:
         turns.append(Turn(reader.read(text), text=text))
-        started = time.perf_counter()
-        assessor.assess(turns)
-        timings.append((time.perf_counter() - started) * 1000)
-    first, later = statistics.median(timings[:10]), statistics.median(timings[30:40])
-    return {"p50_1_10_ms": first, "p50_31_40_ms": later, "ratio": later / first, "ms": timings}
+        timings = []
+        for _ in range(3):
+            started = time.perf_counter()
+            assessor.assess(turns)
+            timings.append((time.perf_counter() - started) * 1000)
+        with_new_message.append(timings[0])
+        rereading.append(min(timings[1:]))
+    return {
+        "p50_1_10_ms": statistics.median(with_new_message[:10]),
+        "p50_31_40_ms": statistics.median(with_new_message[30:40]),
+        "rereading_p50_1_10_ms": statistics.median(rereading[:10]),
+        "rereading_p50_31_40_ms": statistics.median(rereading[30:40]),
+        "ms": with_new_message,
+        "rereading_ms": rereading,
+    }
 
 
 # --- profile -----------------------------------------------------------------
@@ -427,8 +440,10 @@ def print_tables(results: dict) -> None:
     )
     assessment = results["assessment_by_length"]
     print(
-        f"  of which the risk assessment alone (in this process): {assessment['p50_1_10_ms']:.1f} ms for 1-10,"
-        f" {assessment['p50_31_40_ms']:.1f} ms for 31-40 (ratio {assessment['ratio']:.2f})"
+        f"  the risk assessment alone (in this process): {assessment['p50_1_10_ms']:.1f} ms for 1-10,"
+        f" {assessment['p50_31_40_ms']:.1f} ms for 31-40; of which rereading the conversation (every"
+        f" message already encoded) {assessment['rereading_p50_1_10_ms']:.1f} ms and"
+        f" {assessment['rereading_p50_31_40_ms']:.1f} ms"
     )
     memory = results["peak_resident_mb"]
     print("\npeak resident memory: " + ", ".join(f"{name} {mb:.0f} MB" for name, mb in memory.items()))
@@ -458,6 +473,8 @@ def plot(results: dict, path: Path) -> None:
     length.plot(range(1, len(long) + 1), long, ".-", color="tab:green", label="full path")
     assessment = results["assessment_by_length"]["ms"]
     length.plot(range(1, len(assessment) + 1), assessment, ".-", color="tab:red", label="risk assessment alone")
+    rereading = results["assessment_by_length"]["rereading_ms"]
+    length.plot(range(1, len(rereading) + 1), rereading, ".-", color="tab:purple", label="of which rereading")
     length.legend()
     length.set(title="One long conversation, alone", xlabel="message number", ylabel="ms to first reply")
     for axes in (latency, throughput):
