@@ -8,15 +8,19 @@ if one of them stops by itself, that is reported and the others are stopped.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+
+from sqlalchemy.engine import make_url
 
 from bot.settings import PROJECT_ROOT
 
@@ -86,6 +90,19 @@ def environment() -> tuple[dict[str, str], dict[str, str]]:
     return env, ports
 
 
+def use_wal_for_sqlite_tracker(tracker_url: str) -> None:
+    """Rasa opens its SQLite tracker store in the default rollback-journal mode: every message's save
+    then creates, syncs and deletes a journal file, and readers wait for writers. WAL mode is kept in
+    the database file itself, so setting it once before Rasa starts is enough."""
+    address = make_url(tracker_url)
+    if address.get_backend_name() != "sqlite" or not address.database:
+        return
+    path = PROJECT_ROOT / address.database
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+
+
 def services(ports: dict[str, str], token: str) -> list[Service]:
     rasa_bin = str(PROJECT_ROOT / ".venv" / "rasa" / "bin")
     app_bin = str(PROJECT_ROOT / ".venv" / "app" / "bin")
@@ -146,6 +163,8 @@ def wait_until_ready(url: str, running: list[Service]) -> bool:
 
 def main() -> int:
     env, ports = environment()
+    if env["RASA_TRACKER_DIALECT"] == "sqlite":
+        use_wal_for_sqlite_tracker(env["RASA_TRACKER_URL"])
     running = services(ports, env["BOT_RASA_TOKEN"])
     stopping = False
 
