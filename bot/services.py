@@ -11,7 +11,7 @@ import anyio.to_thread
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.content import Content
-from bot.database import session_scope
+from bot.database import READ_ONLY, session_scope
 from bot.dialogue.rasa import RasaClient
 from bot.notify import Notifier
 from bot.rate_limits import RateLimits
@@ -35,6 +35,13 @@ class Services:
         """Run one unit of database work in a worker thread, in its own transaction."""
         return await anyio.to_thread.run_sync(partial(self._in_transaction, work, **kwargs))
 
-    def _in_transaction(self, work: Callable[..., T], **kwargs) -> T:
+    async def read(self, work: Callable[..., T], /, **kwargs) -> T:
+        """Like db(), for work that only reads: on SQLite it takes no write lock, so the many readers
+        (long polls, the dialogue worker's look-ups) no longer queue behind one another and every write."""
+        return await anyio.to_thread.run_sync(partial(self._in_transaction, work, read_only=True, **kwargs))
+
+    def _in_transaction(self, work: Callable[..., T], read_only: bool = False, **kwargs) -> T:
         with session_scope(self.sessions) as session:
+            if read_only:
+                session.connection(execution_options={READ_ONLY: True})
             return work(session=session, **kwargs)

@@ -114,7 +114,7 @@ async def console_page(request: Request) -> Response:
 
 @router.get("/api/state")
 async def state(request: Request, page: int = Query(0, ge=0), user: SignedIn = Depends(worker)) -> dict[str, Any]:
-    return await request.app.state.services.db(_state, user=user, page=page)
+    return await request.app.state.services.read(_state, user=user, page=page)
 
 
 @router.post("/api/shift")
