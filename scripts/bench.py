@@ -376,19 +376,30 @@ def profile_step(base_url: str, processes: dict[str, psutil.Process], duration: 
         print_profile(name, folder / f"{name.replace(' ', '_')}.txt")
 
 
+# Frames that only carry the others (the event loop, thread pools, the server's request plumbing).
+PLUMBING = ("sanic/", "asyncio/", "anyio/", "concurrent/", "runpy", "threading.py", "dask/", "connection_task")
+
+
 def print_profile(name: str, raw: Path, top: int = 15) -> None:
-    """The functions holding most samples (anywhere on the stack), from py-spy's collapsed stacks."""
+    """Where one process spent its busy samples, from py-spy's collapsed stacks: the functions that
+    ran (self), and the functions below which the time went (inclusive), plumbing left out."""
+    own: collections.Counter[str] = collections.Counter()
     inclusive: collections.Counter[str] = collections.Counter()
     total = 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
-        samples = int(count)
+        frames, samples = stack.split(";"), int(count)
         total += samples
-        for frame in set(stack.split(";")):
+        own[frames[-1]] += samples
+        for frame in set(frames):
             inclusive[frame] += samples
-    print(f"\n{name}: {total} samples (busy threads), functions by share of them")
-    for frame, samples in inclusive.most_common(top):
-        print(f"  {100 * samples / max(total, 1):5.1f}%  {frame}")
+    share = {frame: samples / max(total, 1) for frame, samples in inclusive.items()}
+    print(f"\n{name}: {total} busy samples")
+    for frame, samples in own.most_common(top // 2):
+        print(f"  self {100 * samples / max(total, 1):5.1f}%  {frame}")
+    below = [f for f, _ in inclusive.most_common() if share[f] < 0.9 and not any(p in f for p in PLUMBING)]
+    for frame in below[:top]:
+        print(f"  incl {100 * share[frame]:5.1f}%  {frame}")
 
 
 # --- report ------------------------------------------------------------------
