@@ -38,7 +38,7 @@ MODEL_INPUTS := config.yml domain.yml data/rules.yml data/stories.yml $(NLU_DATA
 	$(wildcard components/*.py) $(wildcard safeguarding/*.py) $(wildcard data/safeguarding/*.yml) \
 	$(SPACY_MODEL)/meta.json
 
-.PHONY: help run test test-rasa test-app audit browser lint validate model risk-model migrate nlu-report replay eval bench-handoff bench-detection redaction-report export-corrections user clean
+.PHONY: help run test test-rasa test-app audit browser lint validate model risk-model migrate nlu-report replay eval bench bench-profile bench-handoff bench-detection redaction-report export-corrections user clean
 
 help:
 	@echo "make run      start the whole service locally (SQLite, no other server needed)"
@@ -169,6 +169,16 @@ redaction-report: $(APP_VENV)/.installed
 # reports/corrections/ for a person to review (never merged into data/ automatically).
 export-corrections: $(APP_VENV)/.installed migrate
 	$(APP_PY) -m bot.cli export-corrections
+
+# Load and cost, headless, in one run (about 12 minutes): the bare project Rasa and the full path
+# under the same Locust mix (tests/load/) at 1, 10, 20 and 50 users, a long conversation, memory,
+# and the stock `rasa init` bot (built once under build/). Writes reports/bench/.
+bench: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL)
+	$(APP_PY) -m scripts.bench
+
+# Where the full path spends its time at 20 users: py-spy samples the app, Rasa and the action server.
+bench-profile: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL)
+	$(APP_PY) -m scripts.bench --profile
 
 bench-handoff: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL) migrate
 	$(APP_PY) -m scripts.bench_handoff --cases 30

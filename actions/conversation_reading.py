@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from functools import lru_cache
 
 from rasa_sdk import Tracker
 
-from safeguarding.assessment import Assessor, Turn
+from safeguarding.assessment import Assessor, Decision, Turn
 from safeguarding.entities import from_entities
 from safeguarding.lexicon import Lexicon, load_lexicon
 from safeguarding.risk_model import load_risk_reader
@@ -51,3 +52,15 @@ def read_conversation(tracker: Tracker, lexicon: Lexicon | None = None) -> Conve
                 )
             )
     return ConversationSoFar(turns, covered)
+
+
+async def assess_conversation(tracker: Tracker) -> tuple[ConversationSoFar, Decision]:
+    """The conversation so far and the decision on it, worked out in a thread: reading every turn and
+    running the risk model is CPU work, and the action server's event loop must meanwhile go on
+    taking other conversations' requests (and answering its health check)."""
+
+    def work() -> tuple[ConversationSoFar, Decision]:
+        conversation = read_conversation(tracker)
+        return conversation, assessor().assess(conversation.turns, since=conversation.covered_by_handoff)
+
+    return await asyncio.to_thread(work)

@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation_reading import assessor, read_conversation
+from actions.conversation_reading import assess_conversation
 from safeguarding.vocabulary import Level
 
 # A typed request for a person below this confidence is confirmed with an offer first.
@@ -27,8 +27,7 @@ class ActionHandToPerson(Action):
             # hand over on a misunderstanding; "Talk to a person" then hands over.
             dispatcher.utter_message(response="utter_offer_human")
             return []
-        conversation = read_conversation(tracker)
-        decision = assessor().assess(conversation.turns, since=conversation.covered_by_handoff)
+        conversation, decision = await assess_conversation(tracker)
         requested = {**decision.to_dict(), "action": "handoff"}
         if not decision.hands_off:
             # SAFEGUARDING.md, Triage: "offered" cases are the young person's choice.

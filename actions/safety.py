@@ -15,7 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.conversation_reading import assessor, read_conversation
+from actions.conversation_reading import assess_conversation, assessor
 from safeguarding.assessment import Decision
 from safeguarding.policy import advice_for
 
@@ -41,8 +41,7 @@ class ActionCheckSafety(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        conversation = read_conversation(tracker)
-        decision = assessor().assess(conversation.turns, since=conversation.covered_by_handoff)
+        conversation, decision = await assess_conversation(tracker)
         dispatcher.utter_message(json_message={"safety": decision.to_dict()})
         if decision.hands_off:
             for response in handoff_advice(decision, tracker):

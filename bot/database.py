@@ -65,7 +65,15 @@ def _prepare_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection) -> None:
+# An execution option for units of work that only read (Services.read).
+READ_ONLY = "bot_read_only"
+
+
+def _begin(connection) -> None:
+    if connection.get_execution_options().get(READ_ONLY):
+        # A reader needs no lock in WAL mode: it neither waits for the writer nor holds it up.
+        connection.exec_driver_sql("BEGIN")
+        return
     # SQLite's default deferred transactions upgrade to a write lock late and
     # can deadlock; taking the write lock at BEGIN serialises writers cleanly.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -78,7 +86,7 @@ def make_engine(url: str) -> Engine:
             url, connect_args={"check_same_thread": False, "isolation_level": None}, hide_parameters=True
         )
         event.listen(engine, "connect", _prepare_sqlite)
-        event.listen(engine, "begin", _begin_immediate)
+        event.listen(engine, "begin", _begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, hide_parameters=True)
 

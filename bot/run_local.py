@@ -12,11 +12,14 @@ import contextlib
 import os
 import secrets
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from sqlalchemy.engine import make_url
 
 from bot.settings import PROJECT_ROOT
 from devtools.processes import NotReady, action_server_command, rasa_command, uvicorn_command, wait_until_answers
@@ -87,6 +90,19 @@ def environment(base: Mapping[str, str] = os.environ) -> tuple[dict[str, str], d
     return env, ports
 
 
+def use_wal_for_sqlite_tracker(tracker_url: str) -> None:
+    """Rasa opens its SQLite tracker store in the default rollback-journal mode: every message's save
+    then creates, syncs and deletes a journal file, and readers wait for writers. WAL mode is kept in
+    the database file itself, so setting it once before Rasa starts is enough."""
+    address = make_url(tracker_url)
+    if address.get_backend_name() != "sqlite" or not address.database:
+        return
+    path = PROJECT_ROOT / address.database
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+
+
 def services(ports: dict[str, str], token: str) -> list[Service]:
     return [
         Service("action server", action_server_command(ports["actions"])),
@@ -97,6 +113,8 @@ def services(ports: dict[str, str], token: str) -> list[Service]:
 
 def main() -> int:
     env, ports = environment()
+    if env["RASA_TRACKER_DIALECT"] == "sqlite":
+        use_wal_for_sqlite_tracker(env["RASA_TRACKER_URL"])
     running = services(ports, env["BOT_RASA_TOKEN"])
     stopping = False
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import HTTPConnection
 
 from bot.content import Content
-from bot.database import session_scope
+from bot.database import READ_ONLY, session_scope
 from bot.notify import Notifier
 from bot.rate_limits import RateLimits
 from bot.settings import Settings
@@ -55,8 +55,15 @@ class Services:
         """Run one unit of database work in a worker thread, in its own transaction."""
         return await anyio.to_thread.run_sync(partial(self._in_transaction, work, **kwargs))
 
-    def _in_transaction(self, work: Callable[..., T], **kwargs) -> T:
+    async def read(self, work: Callable[..., T], /, **kwargs) -> T:
+        """Like db(), for work that only reads: on SQLite it takes no write lock, so the many readers
+        (long polls, the dialogue worker's look-ups) no longer queue behind one another and every write."""
+        return await anyio.to_thread.run_sync(partial(self._in_transaction, work, read_only=True, **kwargs))
+
+    def _in_transaction(self, work: Callable[..., T], read_only: bool = False, **kwargs) -> T:
         with session_scope(self.sessions) as session:
+            if read_only:
+                session.connection(execution_options={READ_ONLY: True})
             return work(session=session, **kwargs)
 
 

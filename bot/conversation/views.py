@@ -206,17 +206,19 @@ async def read_events(
 ) -> EventsOut:
     services = services_of(request)
     token = bearer_token(request)
-    events = await services.db(
+    events = await services.read(
         flows.authorised_events, conversation_id=conversation_id, token=token, after=after, content=services.content
     )
     if not events and wait > 0:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         async with services.notifier.subscribe(conversation_channel(conversation_id)) as subscription:
-            events = await services.db(conversations.public_events_after, conversation_id=conversation_id, after=after)
+            events = await services.read(
+                conversations.public_events_after, conversation_id=conversation_id, after=after
+            )
             while not events and (remaining := deadline - loop.time()) > 0:
                 await subscription.next(min(remaining, POLL_SLICE_SECONDS))
-                events = await services.db(
+                events = await services.read(
                     conversations.public_events_after, conversation_id=conversation_id, after=after
                 )
     return EventsOut(events=events)
@@ -247,7 +249,7 @@ async def stream_events(websocket: WebSocket, conversation_id: str) -> None:
         after = int(hello.get("after", 0)) if isinstance(hello, dict) else 0
         if not 0 <= after <= LARGEST_INTEGER:
             raise ValueError("after is out of range")
-        events = await services.db(
+        events = await services.read(
             flows.authorised_events,
             conversation_id=conversation_id,
             token=token,
@@ -273,6 +275,8 @@ async def stream_events(websocket: WebSocket, conversation_id: str) -> None:
             note = await subscription.next(STREAM_HEARTBEAT_SECONDS)
             if note and note.get("typing"):
                 await websocket.send_json({"type": "typing", "who": note["typing"]})
-            events = await services.db(conversations.public_events_after, conversation_id=conversation_id, after=after)
+            events = await services.read(
+                conversations.public_events_after, conversation_id=conversation_id, after=after
+            )
 
         await push_until_closed(websocket, push_once)

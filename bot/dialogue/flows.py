@@ -30,6 +30,7 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -220,7 +221,7 @@ class DialogueWorker:
                     # Another instance answers this conversation; after giving its claim up it
                     # looks for messages stored meanwhile, this one's included.
                     continue
-                for event in await self.services.db(
+                for event in await self.services.read(
                     conversations.messages_awaiting_dialogue, conversation_id=conversation_id
                 ):
                     if not await self._claim(conversation_id):
@@ -252,7 +253,7 @@ class DialogueWorker:
         turn: BotTurn | None = None
         while failures < self.services.settings.dialogue_attempts:
             try:
-                status = await self.services.db(conversations.current_status, conversation_id=conversation_id)
+                status = await self.services.read(conversations.current_status, conversation_id=conversation_id)
                 if turn is None:
                     # Rasa hears the message once, however often storing its answer fails.
                     turn = (
@@ -290,7 +291,7 @@ class DialogueWorker:
         """Decide on the turn (the safety net when Rasa gave no decision) and store it."""
         decision = turn.decision
         if decision is None:
-            decision = await self.services.db(self._safety_net_decision, conversation_id=conversation_id)
+            decision = await self._safety_net_decision(conversation_id)
         recorded = await self.services.db(
             record_turn,
             conversation_id=conversation_id,
@@ -309,7 +310,7 @@ class DialogueWorker:
         """The message failed every attempt: answer with the fail-safe reply, and open a case when the
         safety net calls for one, or when the safety net failed too (nobody has read the message)."""
         try:
-            decision = await self.services.db(self._safety_net_decision, conversation_id=conversation_id)
+            decision = await self._safety_net_decision(conversation_id)
             detected_by = "safety_net"
         except Exception as error:
             logger.warning("safety net failed for conversation %s: %s", conversation_id, type(error).__name__)
@@ -349,7 +350,7 @@ class DialogueWorker:
             await self.services.notifier.publish(handoff.QUEUE_CHANNEL, {"alert": handoff.CASE_FLOOD_ALERT})
 
     async def _ask_bot(self, conversation_id: str, message: Event, may_have_been_heard: bool) -> BotTurn:
-        missed = await self.services.db(conversations.messages_missed_by_rasa, conversation_id=conversation_id)
+        missed = await self.services.read(conversations.messages_missed_by_rasa, conversation_id=conversation_id)
         # Only when Rasa may have heard a message the app gave up on: reading the tracker costs a call.
         tracker = await self.rasa.tracker_events(conversation_id) if missed or may_have_been_heard else []
         await self._backfill(conversation_id, missed, seqs_heard(tracker))
@@ -377,10 +378,19 @@ class DialogueWorker:
             await self.rasa.tell_heard(conversation_id, told)
         await self.services.db(conversations.mark_heard_by_rasa, event_ids=[event_id for event_id, _, _ in missed])
 
-    def _safety_net_decision(self, *, conversation_id: str, session: Session) -> Decision:
-        texts = conversations.user_texts(conversation_id, session=session)
-        since = handoff.turns_covered_by_closed_cases(conversation_id, session=session)
-        return self.safety_net.assess(texts, since=since)
+    async def _safety_net_decision(self, conversation_id: str) -> Decision:
+        texts, since = await self.services.read(_words_for_safety_net, conversation_id=conversation_id)
+        # Outside any transaction: spaCy and the encoder take a while, and on SQLite a transaction
+        # open meanwhile would hold every other message's writes.
+        return await anyio.to_thread.run_sync(partial(self.safety_net.assess, texts, since=since))
+
+
+def _words_for_safety_net(*, conversation_id: str, session: Session) -> tuple[list[str], int]:
+    """The young person's messages, and how many of them closed cases already dealt with."""
+    return (
+        conversations.user_texts(conversation_id, session=session),
+        handoff.turns_covered_by_closed_cases(conversation_id, session=session),
+    )
 
 
 def record_turn(

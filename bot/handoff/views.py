@@ -118,7 +118,7 @@ async def console_page(request: Request) -> Response:
 @router.get("/api/state")
 async def state(request: Request, page: int = Query(0, ge=0), user: SignedIn = Depends(worker)) -> dict[str, Any]:
     return _shown(
-        await request.app.state.services.db(
+        await request.app.state.services.read(
             flows.console_state, user_id=user.user_id, leads_shift=user.role in CAN_LEAD_SHIFT, page=page
         )
     )
