@@ -5,13 +5,26 @@ Where it is comes from ``RASA_TRACKER_URL``, the same variable Rasa reads throug
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Float, case, cast, column, create_engine, delete, func, inspect, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Float,
+    case,
+    cast,
+    column,
+    create_engine,
+    delete,
+    func,
+    inspect,
+    select,
+    table,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
 
@@ -99,29 +112,23 @@ def _intent_confidence(connection: Connection):
     return func.json_extract(EVENTS.c.data, "$.parse_data.intent.confidence")
 
 
-def senders_with_fallback(*, tracker_url: str) -> set[str]:
-    """Conversations with a message Rasa could not place (FALLBACK_INTENT)."""
+def _senders_with_a_message(where: Callable[[Connection], ColumnElement[bool]], *, tracker_url: str) -> set[str]:
+    """Conversations with a user message that meets the condition (made for the connection's dialect)."""
     with _events_table(tracker_url, write=False) as connection:
         if connection is None:
             return set()
         return set(
             connection.scalars(
-                select(EVENTS.c.sender_id)
-                .where(EVENTS.c.type_name == "user", EVENTS.c.intent_name == FALLBACK_INTENT)
-                .distinct()
+                select(EVENTS.c.sender_id).where(EVENTS.c.type_name == "user", where(connection)).distinct()
             )
         )
+
+
+def senders_with_fallback(*, tracker_url: str) -> set[str]:
+    """Conversations with a message Rasa could not place (FALLBACK_INTENT)."""
+    return _senders_with_a_message(lambda _connection: EVENTS.c.intent_name == FALLBACK_INTENT, tracker_url=tracker_url)
 
 
 def senders_with_low_confidence(below: float, *, tracker_url: str) -> set[str]:
     """Conversations with a message whose intent Rasa was less sure of than ``below``."""
-    with _events_table(tracker_url, write=False) as connection:
-        if connection is None:
-            return set()
-        return set(
-            connection.scalars(
-                select(EVENTS.c.sender_id)
-                .where(EVENTS.c.type_name == "user", _intent_confidence(connection) < below)
-                .distinct()
-            )
-        )
+    return _senders_with_a_message(lambda connection: _intent_confidence(connection) < below, tracker_url=tracker_url)

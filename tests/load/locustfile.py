@@ -53,14 +53,19 @@ class NotAnswered(Exception):
     pass
 
 
-class YoungPerson(HttpUser):
-    """Chats through the teen API as the widget does (long-polling for events)."""
+class ConversationUser(HttpUser):
+    """Plays whole conversations of the mix, one after another, without pause."""
 
+    abstract = True
     wait_time = constant(0)
     weight = 1
 
     def on_start(self) -> None:
         self.mix = ConversationMix(seed=next(_seeds))
+
+
+class YoungPerson(ConversationUser):
+    """Chats through the teen API as the widget does (long-polling for events)."""
 
     @task
     def one_conversation(self) -> None:
@@ -107,14 +112,8 @@ class YoungPerson(HttpUser):
         return "lost"
 
 
-class RasaWebhookUser(HttpUser):
+class RasaWebhookUser(ConversationUser):
     """The same conversations straight into a Rasa server's REST channel: the bare project bot, or the stock one."""
-
-    wait_time = constant(0)
-    weight = 1
-
-    def on_start(self) -> None:
-        self.mix = ConversationMix(seed=next(_seeds))
 
     @task
     def one_conversation(self) -> None:
