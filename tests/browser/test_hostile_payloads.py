@@ -6,6 +6,7 @@ import time
 
 from playwright.sync_api import Page, expect
 
+from bot.moderation.redaction import load_redactor
 from bot.staff.models import Role
 from devtools.console import create_account
 from devtools.teen import TeenClient
@@ -49,8 +50,9 @@ def test_html_and_script_in_messages_are_shown_as_text_and_never_run(page: Page,
     # The conversation is live (its case is open): an admin opens it only with a reason.
     page.get_by_label("Why must you open this live conversation?").fill("checking hostile input is shown as text")
     page.get_by_role("button", name="Open with this reason").click()
+    # Moderators read transcripts redacted: "window.__xss" has a username's shape.
     for payload in PAYLOADS:
-        expect(page.locator("#transcript")).to_contain_text(payload)
+        expect(page.locator("#transcript")).to_contain_text(load_redactor().redact(payload))
     assert page.evaluate("window.__xss") is None
     assert page.locator("#transcript img, #transcript script, #transcript svg, #transcript a").count() == 0
     # The pages load every script from a file, so the policy refuses nothing of theirs.
