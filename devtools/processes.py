@@ -46,8 +46,9 @@ def rasa_command(port: int | str, token: str) -> list[str]:
         str(RASA_BIN / "rasa"),
         "run",
         "--enable-api",
-        "--auth-token",
-        token,
+        # One argument: a token starting with "-" (secrets.token_urlsafe makes one in 64) would
+        # otherwise be read as an option, and Rasa would refuse to start.
+        f"--auth-token={token}",
         "-i",
         "127.0.0.1",
         "-p",
