@@ -3,20 +3,19 @@ becomes an audit event, and the new table refuses changes from the start."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bot.audit.models import AuditEvent
 from bot.database import make_engine
 from bot.settings import PROJECT_ROOT
-from tests.conftest import POSTGRES_ADMIN_URL
+from tests.conftest import new_postgres_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -24,14 +23,8 @@ def empty_database(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.sqlite3'}"
         return
-    name = f"youthchat_migration_{secrets.token_hex(4)}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with new_postgres_database("youthchat_migration") as name:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
 def migrate(url: str, revision: str) -> None:
