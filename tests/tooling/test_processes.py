@@ -35,7 +35,7 @@ def test_rasa_reads_a_token_that_starts_with_a_dash_as_the_token() -> None:
             "-c",
             "import sys; from rasa.__main__ import create_argument_parser;"
             "print(create_argument_parser().parse_args(sys.argv[1:]).auth_token)",
-            *command[1:],
+            *command[command.index("run") :],
         ],
         capture_output=True,
         text=True,
