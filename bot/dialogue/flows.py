@@ -2,9 +2,11 @@
 
 The dialogue worker passes each stored message, in order, to Rasa; stores the
 bot's replies as events; and acts on the risk decision that the actions attach
-to every turn. When Rasa gives no decision (it is down, slow, the action server
-is down, or a person already has the conversation), the app's safety net
-decides, so that clear danger always reaches a person.
+to every turn. The app's safety net reads each message meanwhile and opens a
+case at once on clear danger, without waiting for Rasa; when Rasa gives no
+decision (it is down, slow, the action server is down, or a person already has
+the conversation), the safety net's decision is the turn's, so that clear danger
+always reaches a person.
 
 No message is dropped: a turn that fails is tried again a few times; then the
 message is set aside (counted, no longer blocking the conversation) and the
@@ -25,7 +27,7 @@ import logging
 import os
 import secrets
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -68,6 +70,13 @@ class BotTurn:
     answered: bool
     # Rasa could not be reached or did not answer in time: its tracker lacks this message.
     missed: bool = False
+    # What the app's own safety net decided on the same conversation (bot.dialogue.safety_net).
+    safety_net_decision: Decision | None = None
+
+
+@dataclass(frozen=True)
+class RecordedTurn:
+    case_opened: bool
 
 
 NOT_ASKED = BotTurn([], None, answered=False)
@@ -276,20 +285,44 @@ class DialogueWorker:
 
     async def _hear(self, conversation_id: str, message: Event, may_have_been_heard: bool) -> BotTurn:
         await self.services.notifier.publish(conversation_channel(conversation_id), {"typing": "bot"})
+        # The safety net reads the message while Rasa does: clear danger reaches the helpline's queue
+        # at once, however long the dialogue takes (busy, slow or down); Rasa's decision, when it
+        # comes, adds to the same case.
+        early = asyncio.create_task(self._hand_over_early(conversation_id))
         try:
             # One budget for every call to Rasa over this message, so the young person has the
             # safety net's decision and the fail-safe reply in time whatever Rasa does.
-            return await asyncio.wait_for(
+            turn = await asyncio.wait_for(
                 self._ask_bot(conversation_id, message, may_have_been_heard),
                 timeout=self.services.settings.rasa_timeout_seconds,
             )
         except (DialogueUnavailable, asyncio.TimeoutError) as error:
             logger.warning("dialogue engine unavailable for conversation %s: %s", conversation_id, type(error).__name__)
-            return BotTurn([], None, answered=False, missed=True)
+            turn = BotTurn([], None, answered=False, missed=True)
+        return replace(turn, safety_net_decision=await early)
+
+    async def _hand_over_early(self, conversation_id: str) -> Decision | None:
+        """The safety net's decision on the conversation so far; a case opened at once when it hands
+        over. None when the safety net failed: the turn is then settled without it."""
+        try:
+            decision = await self._safety_net_decision(conversation_id)
+            if decision.hands_off:
+                opened = await self.services.db(
+                    handoff.escalate,
+                    conversation_id=conversation_id,
+                    decision=decision,
+                    detected_by="safety_net",
+                    content=self.services.content,
+                )
+                await self._announce(conversation_id, queue_changed=True, case_opened=opened)
+            return decision
+        except Exception as error:
+            logger.warning("early safety check failed for conversation %s: %s", conversation_id, type(error).__name__)
+            return None
 
     async def _settle(self, conversation_id: str, event_id: int, status: str, turn: BotTurn) -> None:
         """Decide on the turn (the safety net when Rasa gave no decision) and store it."""
-        decision = turn.decision
+        decision = turn.decision if turn.decision is not None else turn.safety_net_decision
         if decision is None:
             decision = await self._safety_net_decision(conversation_id)
         recorded = await self.services.db(
@@ -304,7 +337,7 @@ class DialogueWorker:
         )
         if recorded:
             in_bot = status == ConversationStatus.BOT.value
-            await self._announce(conversation_id, decision.hands_off or not in_bot, decision.hands_off and in_bot)
+            await self._announce(conversation_id, decision.hands_off or not in_bot, recorded.case_opened)
 
     async def _set_aside(self, conversation_id: str, event_id: int) -> None:
         """The message failed every attempt: answer with the fail-safe reply, and open a case when the
@@ -337,7 +370,7 @@ class DialogueWorker:
         set_aside = await self.services.db(conversations.count_set_aside)
         logger.error("a message of conversation %s was set aside (%d set aside in all)", conversation_id, set_aside)
         if recorded:
-            await self._announce(conversation_id, decision.hands_off, decision.hands_off)
+            await self._announce(conversation_id, decision.hands_off, recorded.case_opened)
 
     async def _announce(self, conversation_id: str, queue_changed: bool, case_opened: bool) -> None:
         await self.services.notifier.publish(conversation_channel(conversation_id))
@@ -403,15 +436,16 @@ def record_turn(
     bot_expected: bool,
     content,
     session: Session,
-) -> bool:
-    """Store the bot's replies and act on the decision, in one transaction; False (and nothing
+) -> RecordedTurn | None:
+    """Store the bot's replies and act on the decision, in one transaction; None (and nothing
     stored) when the message was already handled."""
     if not conversations.mark_handled(event_id, session=session):
-        return False
+        return None
     if turn.missed:
         conversations.mark_missed_by_rasa(event_id, session=session)
-    if decision.hands_off:
-        handoff.escalate(conversation_id, decision, detected_by=detected_by, content=content, session=session)
+    case_opened = decision.hands_off and handoff.escalate(
+        conversation_id, decision, detected_by=detected_by, content=content, session=session
+    )
     for message in turn.messages:
         conversations.append_event(conversation_id, EventType.BOT_MESSAGE, message, session=session)
     if bot_expected and turn.decision is None and not decision.hands_off:
@@ -420,4 +454,4 @@ def record_turn(
         # person gets the numbers.
         for text in content.messages("failsafe"):
             conversations.append_event(conversation_id, EventType.BOT_MESSAGE, {"text": text}, session=session)
-    return True
+    return RecordedTurn(case_opened)

@@ -76,8 +76,9 @@ def _say(conversation_id: str, texts: list[str], *, session: Session) -> None:
         conversations.append_event(conversation_id, EventType.BOT_MESSAGE, {"text": text}, session=session)
 
 
-def escalate(conversation_id: str, decision: Decision, *, detected_by: str, content: Content, session: Session) -> None:
-    """Open a case for the conversation, or raise the open one, and tell the young person."""
+def escalate(conversation_id: str, decision: Decision, *, detected_by: str, content: Content, session: Session) -> bool:
+    """Open a case for the conversation, or raise the open one, and tell the young person.
+    True when a case was opened."""
     level = Level(decision.level or Level.HIGH)
     evidence = [item.to_dict() for item in decision.evidence]
     # Locked first: two app instances handing the same conversation over at once would otherwise
@@ -86,7 +87,7 @@ def escalate(conversation_id: str, decision: Decision, *, detected_by: str, cont
     case = service.open_case_for(conversation_id, session=session)
     if case is not None:
         service.raise_level(case, level, decision.criteria, evidence)
-        return
+        return False
     case = service.create(
         conversation_id,
         level=level,
@@ -108,6 +109,7 @@ def escalate(conversation_id: str, decision: Decision, *, detected_by: str, cont
     _say(conversation_id, content.messages(notice, **values), session=session)
     if notice in UNCERTAIN_WAITS:
         _offer_comeback_code(conversation_id, content, session=session)
+    return True
 
 
 def waiting_notice(case: Case, *, session: Session) -> tuple[str, dict[str, int]]:

@@ -236,6 +236,27 @@ def test_a_hanging_rasa_still_gets_the_young_person_an_answer_within_10_seconds(
     assert "999" in texts and "0800 1111" in texts
 
 
+def test_danger_reaches_the_queue_while_rasa_is_still_reading(sqlite_url: str) -> None:
+    """The safety net reads beside Rasa: a case opens without waiting for Rasa's answer or its budget."""
+    with StandInRasa() as rasa:
+        rasa.hang_seconds = 60
+        settings = make_settings(sqlite_url, rasa_urls=(rasa.url,), rasa_timeout_seconds=30.0)
+        with TestClient(create_app(settings)) as client:
+            chat = TeenClient(client)
+            last = chat.events()[-1]["seq"]
+            started = time.monotonic()
+            chat.send("he says he will post my pics unless i pay him")
+            events = chat.wait_for(lambda e: e.get("status") == "waiting_for_human", after=last, timeout=12)
+            elapsed = time.monotonic() - started
+            with session_factory(sqlite_url)() as session:
+                case = session.scalars(select(Case).where(Case.conversation_id == chat.id)).one()
+            rasa.hang_seconds = 0
+    assert elapsed < settings.rasa_timeout_seconds / 2
+    assert case.detected_by == "safety_net" and "coercion" in case.criteria
+    texts = " ".join(e.get("text", "") for e in events)
+    assert "999" in texts and "0800 1111" in texts
+
+
 class SafetyNetThatFailsOn(SafetyNet):
     """The real safety net, failing whenever the latest message holds a word (a poison message)."""
 
@@ -346,5 +367,5 @@ def test_a_message_handled_twice_is_answered_once(database_url: str) -> None:
             content=services.content,
             session=session,
         )
-        assert again is False
+        assert again is None
         assert session.get(Conversation, chat.id).last_seq == before

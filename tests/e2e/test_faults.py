@@ -212,7 +212,7 @@ def seconds_to_first_reply(conversation: TeenClient, replies: list[dict]) -> flo
     return (datetime.fromisoformat(reply["at"]) - datetime.fromisoformat(message["at"])).total_seconds()
 
 
-def test_with_rasa_hanging_danger_still_reaches_a_person_within_10_seconds(
+def test_with_rasa_hanging_danger_reaches_the_queue_without_waiting_for_rasa(
     parts: SeparateParts, conversations: StartConversation
 ) -> None:
     young_person = conversations(parts.base_url)
@@ -223,6 +223,9 @@ def test_with_rasa_hanging_danger_still_reaches_a_person_within_10_seconds(
     assert seconds_to_first_reply(young_person, replies) < 10
     case = one_case(parts, young_person)
     assert case.detected_by == "safety_net" and "coercion" in case.criteria
+    # Opened by the safety net's reading beside Rasa's, before the dialogue's budget (6 s) ran out.
+    message = next(e for e in reversed(young_person.seen) if e["type"] == "user_message")
+    assert (case.created_at - datetime.fromisoformat(message["at"])).total_seconds() < 6
     # Rasa, running again, has the message at most once, and its log none of the words.
     assert parts.heard_by_rasa(young_person.id).count(COERCION) <= 1
     assert_no_words_in_logs(parts, [COERCION])
