@@ -109,8 +109,12 @@ lint: $(APP_VENV)/.installed
 	$(APP_VENV)/bin/ruff check bot safeguarding actions channels components tests scripts devtools
 	$(APP_VENV)/bin/ruff format --check --quiet bot safeguarding actions channels components tests scripts devtools
 
+# The tests run the app, and with it the sentence encoder, inside pytest while Rasa and the action
+# server run beside it: one math thread each, as the service's processes have (bot/run_local.py).
+ONE_MATH_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+
 test-rasa: $(RASA_VENV)/.installed $(MODEL) $(RISK_MODEL)
-	$(RASA_PY) -m pytest -q tests/rasa tests/safeguarding
+	$(ONE_MATH_THREAD) $(RASA_PY) -m pytest -q tests/rasa tests/safeguarding
 	$(RASA) test core --stories tests/stories --model $(MODEL) --fail-on-prediction-errors --out reports/core-test --quiet
 
 # Debian's Chromium for the browser tests (Playwright drives it; no browser download),
@@ -123,7 +127,7 @@ tests/browser/node_modules/.installed: tests/browser/package.json tests/browser/
 	touch $@
 
 test-app: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL) browser
-	$(APP_PY) -m pytest -q tests/app tests/redaction tests/safeguarding tests/evaluation tests/e2e tests/browser tests/tooling
+	$(ONE_MATH_THREAD) $(APP_PY) -m pytest -q tests/app tests/redaction tests/safeguarding tests/evaluation tests/e2e tests/browser tests/tooling
 
 # Known vulnerabilities in both environments; the issues that cannot be fixed are listed, each with
 # why, in requirements/audit-exceptions.toml. Fails, saying so, when the service cannot be reached;
@@ -173,8 +177,10 @@ export-corrections: $(APP_VENV)/.installed migrate
 # Load and cost, headless, in one run (about 12 minutes): the bare project Rasa and the full path
 # under the same Locust mix (tests/load/) at 1, 10, 20 and 50 users, a long conversation, memory,
 # and the stock `rasa init` bot (built once under build/). Writes reports/bench/.
+# The sustained run of issue 17: make bench BENCH_OPTIONS="--users 20 --duration 300".
+BENCH_OPTIONS ?=
 bench: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL)
-	$(APP_PY) -m scripts.bench
+	$(APP_PY) -m scripts.bench $(BENCH_OPTIONS)
 
 # Where the full path spends its time at 20 users: py-spy samples the app, Rasa and the action server.
 bench-profile: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL)

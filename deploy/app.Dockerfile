@@ -1,6 +1,8 @@
 # The app (bot/): build from the repository root after `make risk-model`:
 #   docker build -f deploy/app.Dockerfile -t youthchat-app .
 FROM python:3.11-slim
+# One math thread per operation and two malloc arenas (bot/run_local.py PROCESS_TUNING).
+ENV OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 TF_INTRA_OP_PARALLELISM_THREADS=1 TF_INTER_OP_PARALLELISM_THREADS=1 MALLOC_ARENA_MAX=2
 WORKDIR /srv/youthchat
 COPY requirements/ requirements/
 RUN pip install --no-cache-dir -r requirements/app.lock \

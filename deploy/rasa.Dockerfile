@@ -12,6 +12,8 @@ RUN test -f models/current.tar.gz -a -f build/risk_model.npz -a -d build/spacy/e
     || { echo "run make model risk-model before building the image"; exit 1; }
 # Rasa would otherwise send usage telemetry off the machine.
 ENV RASA_TELEMETRY_ENABLED=false PYTHONPATH=/srv/youthchat TF_CPP_MIN_LOG_LEVEL=2 PYTHONWARNINGS=ignore
+# One math thread per operation and two malloc arenas (bot/run_local.py PROCESS_TUNING).
+ENV OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 TF_INTRA_OP_PARALLELISM_THREADS=1 TF_INTER_OP_PARALLELISM_THREADS=1 MALLOC_ARENA_MAX=2
 USER 10001
 EXPOSE 5005 5055
 CMD ["python", "-m", "rasa_sdk", "--actions", "actions", "-p", "5055"]

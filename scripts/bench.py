@@ -92,7 +92,7 @@ def role_of(process: psutil.Process) -> str | None:
     command = " ".join(process.cmdline())
     if "rasa_sdk" in command:
         return "action server"
-    if "rasa" in command and " run" in command:
+    if "channels.server" in command:
         return "rasa"
     if "uvicorn" in command:
         return "app"

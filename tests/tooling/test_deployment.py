@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from bot.health import router as health_router
+from bot.run_local import PROCESS_TUNING
 
 PROJECT = Path(__file__).resolve().parents[2]
 DEPLOY = PROJECT / "deploy"
@@ -149,3 +150,11 @@ def test_docker_compose_accepts_the_file() -> None:
         check=False,
     )
     assert checked.returncode == 0, checked.stderr
+
+
+@pytest.mark.parametrize("dockerfile", ["app.Dockerfile", "rasa.Dockerfile"])
+def test_both_images_run_their_processes_tuned_as_make_run_does(dockerfile: str) -> None:
+    environment = dict(
+        re.findall(r"\b([A-Z_]+)=(\S+)", " ".join(re.findall(r"^ENV (.+)$", (DEPLOY / dockerfile).read_text(), re.M)))
+    )
+    assert {name: environment.get(name) for name in PROCESS_TUNING} == PROCESS_TUNING
