@@ -24,12 +24,8 @@ from devtools.teen import TeenClient
 from tests.app.conftest import CLOSED_PORT_URL, make_settings
 from tests.app.test_failsafe import StandInRasa
 
-
-@pytest.fixture
-def shared_database(database_url: str) -> str:
-    if database_url.startswith("sqlite"):
-        pytest.skip("several instances share PostgreSQL, never SQLite")
-    return database_url
+# Several instances share PostgreSQL, never SQLite.
+on_shared_postgresql = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
 def wait_until_answered(database_url: str, timeout: float = 60) -> list[Event]:
@@ -48,11 +44,12 @@ def heard(rasa: StandInRasa) -> Counter[tuple[str, str]]:
     return Counter((body["sender"], body["message"]) for path, body in rasa.requests if path == "webhook")
 
 
-def test_two_instances_answer_each_message_once_and_in_order(shared_database: str) -> None:
+@on_shared_postgresql
+def test_two_instances_answer_each_message_once_and_in_order(database_url: str) -> None:
     with StandInRasa() as rasa:
         # Rasa takes a moment over each message, so both instances are busy with the same conversations.
         rasa.hang_seconds = 0.2
-        settings = make_settings(shared_database, rasa_urls=(rasa.url,))
+        settings = make_settings(database_url, rasa_urls=(rasa.url,))
         with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
             chats = [TeenClient(first) for _ in range(6)]
             for round_ in range(3):
@@ -61,7 +58,7 @@ def test_two_instances_answer_each_message_once_and_in_order(shared_database: st
                     for client in (first, second):
                         chat.http = client
                         assert chat.send(f"{chat.id} {round_} {chat.sent}").status_code == 202
-            messages = wait_until_answered(shared_database)
+            messages = wait_until_answered(database_url)
     assert len(messages) == 6 * 3 * 2
     times = heard(rasa)
     assert set(times.values()) == {1}, "every message reaches Rasa exactly once"
@@ -73,10 +70,11 @@ def test_two_instances_answer_each_message_once_and_in_order(shared_database: st
         assert len(replies) == 6
 
 
-def test_instances_starting_together_recover_each_unanswered_message_once(shared_database: str) -> None:
-    content = load_content(make_settings(shared_database).content_dir)
+@on_shared_postgresql
+def test_instances_starting_together_recover_each_unanswered_message_once(database_url: str) -> None:
+    content = load_content(make_settings(database_url).content_dir)
     # Messages stored and acknowledged by instances that then stopped before answering them.
-    with session_factory(shared_database).begin() as session:
+    with session_factory(database_url).begin() as session:
         for number in range(8):
             conversation_id, token = flows.start(content=content, session=session)
             for turn in range(2):
@@ -91,9 +89,9 @@ def test_instances_starting_together_recover_each_unanswered_message_once(shared
                 )
     with StandInRasa() as rasa:
         rasa.hang_seconds = 1.0
-        settings = make_settings(shared_database, rasa_urls=(rasa.url,))
+        settings = make_settings(database_url, rasa_urls=(rasa.url,))
         with TestClient(create_app(settings)), TestClient(create_app(settings)):
-            messages = wait_until_answered(shared_database)
+            messages = wait_until_answered(database_url)
     assert len(messages) == 16
     assert set(heard(rasa).values()) == {1} and len(heard(rasa)) == 16
 
