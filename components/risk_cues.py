@@ -40,7 +40,8 @@ from safeguarding import reader as reader_module
 from safeguarding.entities import to_entities
 from safeguarding.features import cue_feature_names, found_spans
 from safeguarding.lexicon import DEFAULT_LEXICON_PATH, fingerprint, load_lexicon
-from safeguarding.reader import MessageReader, Reading, load_pipeline
+from safeguarding.reader import MessageReader, load_pipeline
+from safeguarding.reading import Reading
 
 LEXICON_RECORD = "lexicon.json"
 

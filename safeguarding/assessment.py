@@ -20,7 +20,7 @@ import numpy as np
 from safeguarding.bands import AGE_BANDS, age_band_for
 from safeguarding.lexicon import Lexicon, load_lexicon
 from safeguarding.policy import CombinationRule, Policy, load_policy
-from safeguarding.reader import HYPOTHETICAL, NEGATED, Reading
+from safeguarding.reading import HYPOTHETICAL, NEGATED, Reading
 from safeguarding.risk_model import RiskModel, RiskReader
 from safeguarding.vocabulary import Action, ContextFact, Criterion, Level, Source
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from safeguarding.bands import age_band_for
 from safeguarding.lexicon import Lexicon
-from safeguarding.reader import FACT_KINDS, OWN_AGE, Cue, Fact, Reading
+from safeguarding.reading import FACT_KINDS, OWN_AGE, Cue, Fact, Reading
 
 RISK_CUE = "risk_cue"
 AGE_BAND = "age_band"

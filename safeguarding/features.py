@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from safeguarding.lexicon import Lexicon
-from safeguarding.reader import ASSERTED, FACT_KINDS, HYPOTHETICAL, NEGATED, Reading
+from safeguarding.reading import ASSERTED, FACT_KINDS, HYPOTHETICAL, NEGATED, Reading
 
 POLARITIES = (ASSERTED, NEGATED, HYPOTHETICAL)
 

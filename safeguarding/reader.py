@@ -8,7 +8,6 @@ and token windows for negation scope, since a blank pipeline has no parser.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import spacy
@@ -18,10 +17,23 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans
 
 from safeguarding.lexicon import END_OF_PHRASE, Lexicon, load_lexicon
-
-ASSERTED = "asserted"
-NEGATED = "negated"
-HYPOTHETICAL = "hypothetical"
+from safeguarding.reading import (
+    ASSERTED,
+    HYPOTHETICAL,
+    HYPOTHETICAL_FRAME,
+    NATION,
+    NEGATED,
+    OTHER_AGE,
+    OTHER_SCHOOL_YEAR,
+    OWN_AGE,
+    OWN_SCHOOL_YEAR,
+    PLATFORM,
+    THIRD_PARTY,
+    THIRD_PARTY_AGE,
+    Cue,
+    Fact,
+    Reading,
+)
 
 MIN_AGE, MAX_AGE = 5, 99
 _CURLY = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u02bc": "'"})
@@ -45,100 +57,6 @@ def normalise(text: str) -> str:
     lowered = text.translate(_CURLY).lower()
     # A few characters change length when lower-cased; positions must match the original.
     return lowered if len(lowered) == len(text) else text.translate(_CURLY)
-
-
-@dataclass(frozen=True)
-class Cue:
-    name: str
-    criterion: str | None
-    critical: bool
-    quote: str
-    start: int
-    end: int
-    polarity: str = ASSERTED
-
-    @property
-    def asserted(self) -> bool:
-        return self.polarity == ASSERTED
-
-
-@dataclass(frozen=True)
-class Fact:
-    """Something a message states: an age, a school year, a nation, a platform, or
-    that it is about someone else or framed as a hypothetical."""
-
-    kind: str
-    value: str
-    start: int
-    end: int
-
-
-OWN_AGE, OTHER_AGE, THIRD_PARTY_AGE = "own_age", "other_age", "third_party_age"
-OWN_SCHOOL_YEAR, OTHER_SCHOOL_YEAR = "own_school_year", "other_school_year"
-NATION, PLATFORM, THIRD_PARTY, HYPOTHETICAL_FRAME = "nation", "platform", "third_party", "hypothetical_frame"
-FACT_KINDS = (
-    OWN_AGE,
-    OTHER_AGE,
-    THIRD_PARTY_AGE,
-    OWN_SCHOOL_YEAR,
-    OTHER_SCHOOL_YEAR,
-    NATION,
-    PLATFORM,
-    THIRD_PARTY,
-    HYPOTHETICAL_FRAME,
-)
-
-
-@dataclass(frozen=True)
-class Reading:
-    cues: tuple[Cue, ...] = ()
-    facts: tuple[Fact, ...] = ()
-
-    def _values(self, kind: str) -> list[str]:
-        return [fact.value for fact in self.facts if fact.kind == kind]
-
-    @property
-    def own_age(self) -> int | None:
-        values = self._values(OWN_AGE)
-        return int(values[-1]) if values else None
-
-    @property
-    def other_ages(self) -> tuple[int, ...]:
-        return tuple(int(value) for value in self._values(OTHER_AGE))
-
-    @property
-    def third_party_ages(self) -> tuple[int, ...]:
-        """Ages of a friend or sibling the young person is telling us about."""
-        return tuple(int(value) for value in self._values(THIRD_PARTY_AGE))
-
-    @property
-    def own_school_year(self) -> str | None:
-        values = self._values(OWN_SCHOOL_YEAR)
-        return values[-1] if values else None
-
-    @property
-    def other_school_years(self) -> tuple[str, ...]:
-        return tuple(self._values(OTHER_SCHOOL_YEAR))
-
-    @property
-    def nation(self) -> str | None:
-        values = self._values(NATION)
-        return values[-1] if values else None
-
-    @property
-    def platforms(self) -> tuple[str, ...]:
-        return tuple(self._values(PLATFORM))
-
-    @property
-    def third_party(self) -> bool:
-        return bool(self._values(THIRD_PARTY))
-
-    @property
-    def hypothetical(self) -> bool:
-        return bool(self._values(HYPOTHETICAL_FRAME))
-
-    def asserted(self, name: str) -> bool:
-        return any(cue.name == name and cue.asserted for cue in self.cues)
 
 
 class MessageReader:

@@ -27,7 +27,7 @@ import numpy as np
 from safeguarding.encoder import DIMENSIONS, SentenceEncoder, load_encoder
 from safeguarding.features import cue_feature_names, cue_vector
 from safeguarding.lexicon import DEFAULT_LEXICON_PATH, Lexicon, load_lexicon
-from safeguarding.reader import Reading
+from safeguarding.reading import Reading
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "build" / "risk_model.npz"
 # Under 13 is left to the lexicon's ages and school years: a number is a fact to read, not a meaning.

@@ -16,7 +16,8 @@ from functools import lru_cache
 
 from safeguarding.assessment import Assessor, Decision, Turn
 from safeguarding.encoder import EncoderError
-from safeguarding.reader import MessageReader, Reading
+from safeguarding.reader import MessageReader
+from safeguarding.reading import Reading
 from safeguarding.risk_model import RiskModelError, load_risk_reader
 
 logger = logging.getLogger(__name__)

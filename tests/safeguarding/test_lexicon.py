@@ -3,7 +3,8 @@ from dataclasses import replace
 import pytest
 
 from safeguarding.lexicon import LexiconError, load_lexicon, parse_lexicon
-from safeguarding.reader import HYPOTHETICAL, NEGATED, MessageReader
+from safeguarding.reader import MessageReader
+from safeguarding.reading import HYPOTHETICAL, NEGATED
 
 
 def test_compiles_the_pattern_syntax() -> None:

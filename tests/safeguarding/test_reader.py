@@ -6,7 +6,8 @@ both read messages with it.
 
 import pytest
 
-from safeguarding.reader import ASSERTED, HYPOTHETICAL, NEGATED, MessageReader
+from safeguarding.reader import MessageReader
+from safeguarding.reading import ASSERTED, HYPOTHETICAL, NEGATED
 
 
 def polarities(reader: MessageReader, text: str, cue: str) -> set[str]:
