@@ -109,8 +109,8 @@ lint: $(APP_VENV)/.installed
 	$(APP_VENV)/bin/ruff check bot safeguarding actions channels components tests scripts devtools
 	$(APP_VENV)/bin/ruff format --check --quiet bot safeguarding actions channels components tests scripts devtools
 
-# The tests run the app, and with it the sentence encoder, inside pytest while Rasa and the action
-# server run beside it: one math thread each, as the service's processes have (bot/run_local.py).
+# The tests and the bench run the app, or the assessment, in their own process while Rasa and the
+# action server run beside it: one math thread each, as the service's processes have (bot/run_local.py).
 ONE_MATH_THREAD := OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 
 test-rasa: $(RASA_VENV)/.installed $(MODEL) $(RISK_MODEL)
@@ -180,11 +180,11 @@ export-corrections: $(APP_VENV)/.installed migrate
 # The sustained run of issue 17: make bench BENCH_OPTIONS="--users 20 --duration 300".
 BENCH_OPTIONS ?=
 bench: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL)
-	$(APP_PY) -m scripts.bench $(BENCH_OPTIONS)
+	$(ONE_MATH_THREAD) $(APP_PY) -m scripts.bench $(BENCH_OPTIONS)
 
 # Where the full path spends its time at 20 users: py-spy samples the app, Rasa and the action server.
 bench-profile: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL)
-	$(APP_PY) -m scripts.bench --profile
+	$(ONE_MATH_THREAD) $(APP_PY) -m scripts.bench --profile
 
 bench-handoff: $(APP_VENV)/.installed $(MODEL) $(RISK_MODEL) migrate
 	$(APP_PY) -m scripts.bench_handoff --cases 30
