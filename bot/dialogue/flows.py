@@ -104,6 +104,14 @@ def read_replies(replies: list[dict[str, Any]]) -> BotTurn:
     return BotTurn(messages, decision, answered=bool(replies))
 
 
+def turn_decision(turn: BotTurn) -> Decision | None:
+    """Rasa's decision, unless only the safety net hands over: either of them can open a case."""
+    net = turn.safety_net_decision
+    if turn.decision is None or (net is not None and net.hands_off and not turn.decision.hands_off):
+        return net
+    return turn.decision
+
+
 def seqs_heard(tracker_events: list[dict[str, Any]]) -> set[int]:
     """The app's seqs of the messages in Rasa's tracker."""
     return {
@@ -302,11 +310,15 @@ class DialogueWorker:
         return replace(turn, safety_net_decision=await early)
 
     async def _hand_over_early(self, conversation_id: str) -> Decision | None:
-        """The safety net's decision on the conversation so far; a case opened at once when it hands
-        over. None when the safety net failed: the turn is then settled without it."""
+        """The safety net's decision on the conversation so far, with a case opened at once when it
+        hands over. None when the safety net failed: the turn is then settled without it."""
         try:
             decision = await self._safety_net_decision(conversation_id)
-            if decision.hands_off:
+        except Exception as error:
+            logger.warning("early safety check failed for conversation %s: %s", conversation_id, type(error).__name__)
+            return None
+        if decision.hands_off:
+            try:
                 opened = await self.services.db(
                     handoff.escalate,
                     conversation_id=conversation_id,
@@ -315,14 +327,14 @@ class DialogueWorker:
                     content=self.services.content,
                 )
                 await self._announce(conversation_id, queue_changed=True, case_opened=opened)
-            return decision
-        except Exception as error:
-            logger.warning("early safety check failed for conversation %s: %s", conversation_id, type(error).__name__)
-            return None
+            except Exception as error:
+                # The turn's record opens the case instead (_settle), with the rest of the turn.
+                logger.warning("early handoff failed for conversation %s: %s", conversation_id, type(error).__name__)
+        return decision
 
     async def _settle(self, conversation_id: str, event_id: int, status: str, turn: BotTurn) -> None:
         """Decide on the turn (the safety net when Rasa gave no decision) and store it."""
-        decision = turn.decision if turn.decision is not None else turn.safety_net_decision
+        decision = turn_decision(turn)
         if decision is None:
             decision = await self._safety_net_decision(conversation_id)
         recorded = await self.services.db(
@@ -331,7 +343,7 @@ class DialogueWorker:
             event_id=event_id,
             turn=turn,
             decision=decision,
-            detected_by="dialogue" if turn.decision is not None else "safety_net",
+            detected_by="dialogue" if decision is turn.decision else "safety_net",
             bot_expected=status == ConversationStatus.BOT.value,
             content=self.services.content,
         )
