@@ -3,8 +3,8 @@
     python -m scripts.replay --input conversations.jsonl --output results.jsonl [--base-url URL]
 
 Each conversation ({"id", "turns"}) is sent turn by turn as a new conversation.
-After each turn the bot's replies are collected; sending stops at a handoff, as
-the bot is paused then. The handoff's level and reasons come from the app's
+After each turn (once the app has handled the message, as its database says) the
+bot's replies are collected; sending stops at a handoff, as the bot is paused then. The handoff's level and reasons come from the app's
 database (the teen API rightly never shows them). If the service is not
 running, it is started (as `make run` does) and stopped afterwards.
 """
@@ -14,16 +14,31 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 import httpx
 from sqlalchemy import select
 
+from bot.conversation.models import Event
 from bot.database import session_factory
 from bot.handoff.models import Case
 from bot.settings import get_settings
 from devtools.teen import TeenClient
 from scripts.running import default_base_url, running_service
+
+
+def wait_until_handled(sessions, conversation_id: str, seq: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with sessions() as session:
+            awaiting = session.scalar(
+                select(Event.awaiting_dialogue).where(Event.conversation_id == conversation_id, Event.seq == seq)
+            )
+        if awaiting is False:
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"message {seq} of conversation {conversation_id} was not handled in {timeout} s")
 
 
 def replay_one(http: httpx.Client, item: dict, sessions) -> dict:
@@ -32,8 +47,11 @@ def replay_one(http: httpx.Client, item: dict, sessions) -> dict:
     escalated_at = None
     offered = False
     for number, text in enumerate(item["turns"], start=1):
-        # settle=0: the turn's replies are stored together, so the first of them ends the turn.
-        events = young_person.say(text, settle=0)
+        seq = young_person.acknowledged(text)
+        # The turn is over once the dialogue has handled the message: a handoff may be stored before
+        # the bot's replies (the safety net reads beside Rasa), so the first event does not end it.
+        wait_until_handled(sessions, young_person.id, seq)
+        events = young_person.events(seq)
         bot_messages = [event for event in events if event["type"] == "bot_message"]
         replies.append([event["text"] for event in bot_messages])
         offered = offered or any(
