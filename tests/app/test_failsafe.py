@@ -1,9 +1,11 @@
 """Fail safe: whatever is down, the young person gets help and danger reaches a person."""
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from datetime import timedelta
 
 import uvicorn
@@ -218,40 +220,43 @@ def test_closing_a_case_hands_the_conversation_back_to_rasa(sqlite_url: str) -> 
     assert rasa.requests[-1] == ("tracker_events", [{"event": "resume"}])
 
 
-def test_a_hanging_rasa_still_gets_the_young_person_an_answer_within_10_seconds(sqlite_url: str) -> None:
-    """The default budget for Rasa, with a Rasa that never answers in time."""
+@contextlib.contextmanager
+def chat_with_a_hanging_rasa(sqlite_url: str, budget_seconds: float) -> Iterator[TeenClient]:
+    """A young person's chat, with a Rasa that never answers within the app's budget for it."""
     with StandInRasa() as rasa:
         rasa.hang_seconds = 60
-        settings = make_settings(sqlite_url, rasa_urls=(rasa.url,), rasa_timeout_seconds=7.0)
-        with TestClient(create_app(settings)) as client:
-            chat = TeenClient(client)
-            last = chat.events()[-1]["seq"]
-            started = time.monotonic()
-            chat.send("he says he will post my pics unless i pay him")
-            events = chat.wait_for(lambda e: e["type"] == "status", after=last, timeout=12)
-            elapsed = time.monotonic() - started
+        settings = make_settings(sqlite_url, rasa_urls=(rasa.url,), rasa_timeout_seconds=budget_seconds)
+        try:
+            with TestClient(create_app(settings)) as client:
+                yield TeenClient(client)
+        finally:
             rasa.hang_seconds = 0
+
+
+def test_a_hanging_rasa_still_gets_the_young_person_an_answer_within_10_seconds(sqlite_url: str) -> None:
+    """The default budget for Rasa (7 s), then the fail-safe reply."""
+    with chat_with_a_hanging_rasa(sqlite_url, budget_seconds=7.0) as chat:
+        last = chat.events()[-1]["seq"]
+        started = time.monotonic()
+        chat.send("can i ask you something about pics")
+        events = chat.wait_for(lambda e: "0800 1111" in e.get("text", ""), after=last, timeout=12)
+        elapsed = time.monotonic() - started
     assert elapsed < 10
-    texts = " ".join(e.get("text", "") for e in events)
-    assert "999" in texts and "0800 1111" in texts
+    assert "999" in " ".join(e.get("text", "") for e in events)
 
 
 def test_danger_reaches_the_queue_while_rasa_is_still_reading(sqlite_url: str) -> None:
     """The safety net reads beside Rasa: a case opens without waiting for Rasa's answer or its budget."""
-    with StandInRasa() as rasa:
-        rasa.hang_seconds = 60
-        settings = make_settings(sqlite_url, rasa_urls=(rasa.url,), rasa_timeout_seconds=30.0)
-        with TestClient(create_app(settings)) as client:
-            chat = TeenClient(client)
-            last = chat.events()[-1]["seq"]
-            started = time.monotonic()
-            chat.send("he says he will post my pics unless i pay him")
-            events = chat.wait_for(lambda e: e.get("status") == "waiting_for_human", after=last, timeout=12)
-            elapsed = time.monotonic() - started
-            with session_factory(sqlite_url)() as session:
-                case = session.scalars(select(Case).where(Case.conversation_id == chat.id)).one()
-            rasa.hang_seconds = 0
-    assert elapsed < settings.rasa_timeout_seconds / 2
+    budget_seconds = 30.0
+    with chat_with_a_hanging_rasa(sqlite_url, budget_seconds) as chat:
+        last = chat.events()[-1]["seq"]
+        started = time.monotonic()
+        chat.send("he says he will post my pics unless i pay him")
+        events = chat.wait_for(lambda e: e.get("status") == "waiting_for_human", after=last, timeout=12)
+        elapsed = time.monotonic() - started
+        with session_factory(sqlite_url)() as session:
+            case = session.scalars(select(Case).where(Case.conversation_id == chat.id)).one()
+    assert elapsed < budget_seconds / 2
     assert case.detected_by == "safety_net" and "coercion" in case.criteria
     texts = " ".join(e.get("text", "") for e in events)
     assert "999" in texts and "0800 1111" in texts
