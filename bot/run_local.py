@@ -57,7 +57,7 @@ class Service:
 # operation over every core then spin while they wait for one another (the sentence encoder took
 # 210 ms a message instead of 16 ms under load here); one thread per operation leaves the cores to
 # the requests. glibc gives each thread that allocates its own memory arena (up to eight per core),
-# which hold hundreds of megabytes of freed memory; two keep resident memory close to what is in use.
+# each keeping the memory freed in it; two arenas keep resident memory closer to what is in use.
 PROCESS_TUNING = {
     "OPENBLAS_NUM_THREADS": "1",
     "OMP_NUM_THREADS": "1",

@@ -3,7 +3,8 @@
 It is `rasa run` with one change. Rasa 3.6.21 checks every answer of the action
 server against its event schema with ``jsonschema.validate``, which first checks
 the schema itself against JSON Schema's meta-schema, on every call: about 28 ms
-of CPU per action call here, most of the cost of a message. The schema is fixed,
+of CPU per action call here (0.6 ms with a validator built once), a fifth of
+Rasa's time per message in the profile. The schema is fixed,
 so it is checked once; a valid answer is accepted by a validator built once, and
 an invalid one still goes through Rasa's own validation, which raises its own error.
 """

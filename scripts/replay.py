@@ -4,9 +4,10 @@
 
 Each conversation ({"id", "turns"}) is sent turn by turn as a new conversation.
 After each turn (once the app has handled the message, as its database says) the
-bot's replies are collected; sending stops at a handoff, as the bot is paused then. The handoff's level and reasons come from the app's
-database (the teen API rightly never shows them). If the service is not
-running, it is started (as `make run` does) and stopped afterwards.
+bot's replies are collected; sending stops at a handoff, as the bot is paused
+then. The handoff's level and reasons come from the app's database (the teen API
+rightly never shows them). If the service is not running, it is started (as
+`make run` does) and stopped afterwards.
 """
 
 from __future__ import annotations
