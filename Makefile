@@ -75,7 +75,7 @@ $(SPACY_MODEL)/meta.json: $(RASA_VENV)/.installed safeguarding/reader.py scripts
 # The learned risk model (safeguarding/risk_model.py), from data/safeguarding/risk and the NLU data.
 $(RISK_MODEL): $(RASA_VENV)/.installed $(wildcard data/safeguarding/risk/*.yml) $(NLU_DATA) \
 		$(wildcard data/safeguarding/*.yml) scripts/train_risk_model.py \
-		$(addprefix safeguarding/,encoder.py features.py lexicon.py reader.py risk_model.py)
+		$(addprefix safeguarding/,encoder.py features.py lexicon.py reader.py reading.py risk_model.py)
 	$(RASA_PY) -u scripts/train_risk_model.py --out $@
 
 risk-model: $(RISK_MODEL)

@@ -61,10 +61,15 @@ class Reading:
     def _values(self, kind: str) -> list[str]:
         return [fact.value for fact in self.facts if fact.kind == kind]
 
+    def _latest(self, kind: str) -> str | None:
+        """The last value of this kind the message states."""
+        values = self._values(kind)
+        return values[-1] if values else None
+
     @property
     def own_age(self) -> int | None:
-        values = self._values(OWN_AGE)
-        return int(values[-1]) if values else None
+        age = self._latest(OWN_AGE)
+        return int(age) if age is not None else None
 
     @property
     def other_ages(self) -> tuple[int, ...]:
@@ -77,8 +82,7 @@ class Reading:
 
     @property
     def own_school_year(self) -> str | None:
-        values = self._values(OWN_SCHOOL_YEAR)
-        return values[-1] if values else None
+        return self._latest(OWN_SCHOOL_YEAR)
 
     @property
     def other_school_years(self) -> tuple[str, ...]:
@@ -86,8 +90,7 @@ class Reading:
 
     @property
     def nation(self) -> str | None:
-        values = self._values(NATION)
-        return values[-1] if values else None
+        return self._latest(NATION)
 
     @property
     def platforms(self) -> tuple[str, ...]:
