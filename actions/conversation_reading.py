@@ -9,6 +9,7 @@ from functools import lru_cache
 from rasa_sdk import Tracker
 
 from safeguarding.assessment import Assessor, Decision, Turn
+from safeguarding.encoder import from_metadata, load_encoder
 from safeguarding.entities import from_entities
 from safeguarding.lexicon import Lexicon, load_lexicon
 from safeguarding.risk_model import load_risk_reader
@@ -54,6 +55,16 @@ def read_conversation(tracker: Tracker, lexicon: Lexicon | None = None) -> Conve
     return ConversationSoFar(turns, covered)
 
 
+def remember_meanings(tracker: Tracker) -> None:
+    """The meanings the app sent with its messages (safeguarding.encoder.as_metadata): the risk model then
+    encodes none of those messages again."""
+    encoder = load_encoder()
+    for event in tracker.events:
+        vector = from_metadata(event.get("metadata")) if event.get("event") == "user" else None
+        if vector is not None:
+            encoder.remember(event.get("text") or "", vector)
+
+
 async def assess_conversation(tracker: Tracker) -> tuple[ConversationSoFar, Decision]:
     """The conversation so far and the decision on it, worked out in a thread: reading every turn and
     running the risk model is CPU work, and the action server's event loop must meanwhile go on
@@ -61,6 +72,7 @@ async def assess_conversation(tracker: Tracker) -> tuple[ConversationSoFar, Deci
 
     def work() -> tuple[ConversationSoFar, Decision]:
         conversation = read_conversation(tracker)
+        remember_meanings(tracker)
         return conversation, assessor().assess(conversation.turns, since=conversation.covered_by_handoff)
 
     return await asyncio.to_thread(work)

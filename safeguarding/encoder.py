@@ -12,6 +12,7 @@ downloaded, ever.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import threading
 from collections import OrderedDict
@@ -19,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from safetensors.numpy import load_file
@@ -145,15 +147,25 @@ class SentenceEncoder:
             computed.update(zip(batch, self._forward(batch), strict=True))
         with self._lock:
             for text, vector in computed.items():
-                self._cache[text] = vector
-                if len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+                self._keep(text, vector)
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         return np.stack([row if row is not None else computed[text] for text, row in zip(texts, rows, strict=True)])
 
     def encode_one(self, text: str) -> np.ndarray:
         return self.encode([text])[0]
+
+    def remember(self, text: str, vector: np.ndarray) -> None:
+        """Take the meaning of a text another process already worked out with these same weights."""
+        with self._lock:
+            self._keep(text, vector)
+
+    def _keep(self, text: str, vector: np.ndarray) -> None:
+        """Called with the lock held."""
+        self._cache[text] = vector
+        self._cache.move_to_end(text)
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
 
     def _forward(self, texts: list[str]) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(texts)
@@ -186,6 +198,31 @@ class SentenceEncoder:
         hidden = x @ layer.intermediate + layer.intermediate_bias
         hidden = hidden * 0.5 * (1.0 + erf(hidden / np.float32(np.sqrt(2.0))))
         return _layer_norm(x + hidden @ layer.output + layer.output_bias, layer.output_norm)
+
+
+# The key, in a message's metadata, of the meaning of its text (as_metadata): the app works it out
+# once, and Rasa's featuriser and the action server take it instead of encoding the message again.
+MEANING_METADATA = "sentence_meaning"
+
+
+def as_metadata(vector: np.ndarray) -> dict[str, str]:
+    """A vector as it travels in a message's metadata: exact float32 bytes, named by the weights that made it."""
+    data = np.ascontiguousarray(vector, dtype="<f4").tobytes()
+    return {"weights_sha256": PUBLISHED_WEIGHTS_SHA256, "float32": base64.b64encode(data).decode("ascii")}
+
+
+def from_metadata(metadata: Any) -> np.ndarray | None:
+    """The meaning carried by a message's metadata, or None when it carries none made by these weights."""
+    carried = metadata.get(MEANING_METADATA) if isinstance(metadata, dict) else None
+    if not isinstance(carried, dict) or carried.get("weights_sha256") != PUBLISHED_WEIGHTS_SHA256:
+        return None
+    try:
+        data = base64.b64decode(carried.get("float32") or "", validate=True)
+    except (TypeError, ValueError):
+        return None
+    if len(data) != DIMENSIONS * 4:
+        return None
+    return np.frombuffer(data, dtype="<f4").astype(np.float32)
 
 
 @cache

@@ -121,12 +121,12 @@ class RiskReader:
             raise RiskModelError("the risk model was trained with another lexicon: rebuild it (`make risk-model`)")
         self.model = model
         self._columns = {name: column for column, name in enumerate(names)}
-        self._encoder = encoder or load_encoder()
+        self.encoder = encoder or load_encoder()
 
     def probabilities(self, texts: Sequence[str], readings: Sequence[Reading]) -> np.ndarray:
         if not texts:
             return np.zeros((0, len(self.model.criteria)))
-        return self.model.probabilities(turn_features(self._encoder, texts, readings, self._columns))
+        return self.model.probabilities(turn_features(self.encoder, texts, readings, self._columns))
 
     def flags(self, texts: Sequence[str], readings: Sequence[Reading]) -> list[Flag]:
         found = []

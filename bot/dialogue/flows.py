@@ -63,6 +63,11 @@ def as_typed_text(text: str) -> str:
     return text.lstrip().lstrip("/") or text
 
 
+def text_for_rasa(message: Event) -> str:
+    """A button's payload, or the words typed."""
+    return message.payload.get("payload") or as_typed_text(message.payload["text"])
+
+
 @dataclass(frozen=True)
 class BotTurn:
     messages: list[dict[str, Any]]
@@ -296,12 +301,14 @@ class DialogueWorker:
         # The safety net reads the message while Rasa does: clear danger reaches the helpline's queue
         # at once, however long the dialogue takes (busy, slow or down); Rasa's decision, when it
         # comes, adds to the same case.
+        # Encoded before either starts, so neither encodes it again, nor do Rasa and its action server.
+        meaning = await self._meaning(message)
         early = asyncio.create_task(self._hand_over_early(conversation_id))
         try:
             # One budget for every call to Rasa over this message, so the young person has the
             # safety net's decision and the fail-safe reply in time whatever Rasa does.
             turn = await asyncio.wait_for(
-                self._ask_bot(conversation_id, message, may_have_been_heard),
+                self._ask_bot(conversation_id, message, may_have_been_heard, meaning),
                 timeout=self.services.settings.rasa_timeout_seconds,
             )
         except (DialogueUnavailable, asyncio.TimeoutError) as error:
@@ -394,7 +401,20 @@ class DialogueWorker:
             logger.error("more new cases than BOT_LIMIT_NEW_CASES allows: alerting the console")
             await self.services.notifier.publish(handoff.QUEUE_CHANNEL, {"alert": handoff.CASE_FLOOD_ALERT})
 
-    async def _ask_bot(self, conversation_id: str, message: Event, may_have_been_heard: bool) -> BotTurn:
+    async def _meaning(self, message: Event) -> dict[str, str] | None:
+        """The meaning of the words Rasa will read (SafetyNet.meaning). None for a button's payload, which
+        Rasa reads no words in, or when it cannot be worked out: Rasa then encodes the text itself."""
+        if message.payload.get("payload"):
+            return None
+        try:
+            return await anyio.to_thread.run_sync(self.safety_net.meaning, text_for_rasa(message))
+        except Exception as error:
+            logger.warning("could not encode a message for Rasa: %s", type(error).__name__)
+            return None
+
+    async def _ask_bot(
+        self, conversation_id: str, message: Event, may_have_been_heard: bool, meaning: dict[str, str] | None
+    ) -> BotTurn:
         missed = await self.services.read(conversations.messages_missed_by_rasa, conversation_id=conversation_id)
         # Only when Rasa may have heard a message the app gave up on: reading the tracker costs a call.
         tracker = await self.rasa.tracker_events(conversation_id) if missed or may_have_been_heard else []
@@ -402,13 +422,13 @@ class DialogueWorker:
         earlier_replies = replies_in_tracker(tracker, message.seq)
         if earlier_replies is not None:
             return read_replies(earlier_replies)
-        text = message.payload.get("payload") or as_typed_text(message.payload["text"])
-        turn = read_replies(await self.rasa.send_message(conversation_id, text, message.seq))
+        text = text_for_rasa(message)
+        turn = read_replies(await self.rasa.send_message(conversation_id, text, message.seq, meaning))
         if not turn.answered:
             # Rasa answers nothing while a conversation is paused. The app says
             # the bot has it, so an earlier hand_back was lost: resume and ask again.
             await self.rasa.resume(conversation_id)
-            turn = read_replies(await self.rasa.send_message(conversation_id, text, message.seq))
+            turn = read_replies(await self.rasa.send_message(conversation_id, text, message.seq, meaning))
         return turn
 
     async def _backfill(self, conversation_id: str, missed: list[tuple[int, int, str]], heard: set[int]) -> None:

@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 
+from safeguarding.encoder import MEANING_METADATA
+
 # In the metadata of every message the app tells Rasa: the message's seq in the app's conversation.
 # Rasa keeps it in its tracker, so the app can see which messages Rasa has already heard (it says
 # nothing about the young person).
@@ -59,14 +61,21 @@ class RasaClient:
             return response
         raise unreachable or httpx.ConnectError("no Rasa server configured")
 
-    async def send_message(self, sender_id: str, text: str, seq: int) -> list[dict[str, Any]]:
-        """The bot's replies to one message (the app's `seq`): text, buttons and custom payloads."""
+    async def send_message(
+        self, sender_id: str, text: str, seq: int, meaning: dict[str, str] | None = None
+    ) -> list[dict[str, Any]]:
+        """The bot's replies to one message (the app's `seq`): text, buttons and custom payloads. With the
+        meaning of the text the app already worked out (safeguarding.encoder.as_metadata), Rasa and the
+        action server use it instead of encoding the text again."""
+        metadata: dict[str, Any] = {MESSAGE_SEQ: seq}
+        if meaning is not None:
+            metadata[MEANING_METADATA] = meaning
         try:
             response = await self._request(
                 "POST",
                 sender_id,
                 "/webhooks/rest/webhook",
-                json={"sender": sender_id, "message": text, "metadata": {MESSAGE_SEQ: seq}},
+                json={"sender": sender_id, "message": text, "metadata": metadata},
             )
             replies = response.json()
         except (httpx.HTTPError, ValueError) as error:

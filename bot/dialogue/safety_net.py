@@ -15,7 +15,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from safeguarding.assessment import Assessor, Decision, Turn
-from safeguarding.encoder import EncoderError
+from safeguarding.encoder import EncoderError, as_metadata
 from safeguarding.reader import MessageReader
 from safeguarding.reading import Reading
 from safeguarding.risk_model import RiskModelError, load_risk_reader
@@ -53,6 +53,14 @@ class SafetyNet:
     @property
     def has_risk_model(self) -> bool:
         return self._assessor is not None and self._assessor.risk_reader is not None
+
+    def meaning(self, text: str) -> dict[str, str] | None:
+        """The meaning of a message, for Rasa's metadata (safeguarding.encoder.as_metadata); the safety net
+        then finds it already encoded. None without the risk model, whose encoder it is."""
+        _, assessor = self._load()
+        if assessor.risk_reader is None:
+            return None
+        return as_metadata(assessor.risk_reader.encoder.encode_one(text))
 
     def assess(self, texts: list[str], *, since: int = 0) -> Decision:
         read, assessor = self._load()

@@ -1,8 +1,10 @@
 """The three processes with the trained model, through the teen API."""
 
 import httpx
+import numpy as np
 
 from devtools.teen import TeenClient
+from safeguarding.encoder import from_metadata, load_encoder
 
 
 def bot_texts(events) -> str:
@@ -103,3 +105,19 @@ def test_the_classic_failure_never_happens(conversation: TeenClient) -> None:
 def test_goodbye_gives_the_numbers_again(conversation: TeenClient) -> None:
     text = bot_texts(conversation.say("thanks bye"))
     assert "0800 1111" in text and "999" in text
+
+
+def test_rasa_reads_the_meaning_the_app_worked_out_and_none_for_a_button(service, conversation: TeenClient) -> None:
+    typed = "a pic of me has been sent round my whole school"
+    asked = [e for e in conversation.say(typed) if e["type"] == "bot_message"]
+    button = asked[-1]["buttons"][0]
+    conversation.say(button["title"], payload=button["payload"])
+    tracker = httpx.get(
+        f"{service.rasa_url}/conversations/{conversation.id}/tracker", params={"token": service.rasa_token}
+    ).json()
+    heard = [
+        (event["text"], from_metadata(event.get("metadata"))) for event in tracker["events"] if event["event"] == "user"
+    ]
+    assert [text for text, _ in heard] == [typed, button["payload"]]
+    assert np.array_equal(heard[0][1], load_encoder().encode_one(typed))
+    assert heard[1][1] is None

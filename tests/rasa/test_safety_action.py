@@ -2,10 +2,13 @@
 
 import asyncio
 
+import numpy as np
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.conversation_reading import assessor
 from actions.handoff import ActionHandToPerson
 from actions.safety import ActionCheckSafety
+from safeguarding.encoder import MEANING_METADATA, as_metadata, load_encoder
 
 
 def run(action, tracker, domain):
@@ -109,3 +112,12 @@ def test_the_talk_to_a_person_button_hands_over(tracker_for, domain) -> None:
     dispatcher, events = run(ActionHandToPerson(), tracker, domain)
     assert safety_payloads(dispatcher)[0]["level"] == "offered"
     assert event_names(events) == ["pause"]
+
+
+def test_the_meaning_the_app_sent_is_what_the_risk_model_reads(tracker_for, domain) -> None:
+    text = "words whose meaning only the app worked out"
+    sent = load_encoder().encode_one("what the app made of them")
+    tracker = tracker_for(text)
+    tracker.events[0]["metadata"] = {MEANING_METADATA: as_metadata(sent)}
+    run(ActionCheckSafety(), tracker, domain)
+    assert np.array_equal(assessor().risk_reader.encoder.encode_one(text), sent)

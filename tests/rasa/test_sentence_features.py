@@ -5,12 +5,12 @@ import pytest
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
-from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.constants import METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components.sentence_features import SentenceMeaningFeaturizer
-from safeguarding.encoder import DIMENSIONS
+from safeguarding.encoder import DIMENSIONS, MEANING_METADATA, as_metadata, load_encoder
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +45,12 @@ def test_training_examples_are_featurised_the_same_way(featurizer) -> None:
 def test_a_message_without_text_is_left_alone(featurizer) -> None:
     [message] = featurizer.process([Message(data={"intent": "greet"})])
     assert message.get_dense_features(TEXT) == (None, None)
+
+
+def test_the_meaning_the_app_sent_is_taken_as_it_is(featurizer) -> None:
+    sent = load_encoder().encode_one("the app encoded other words")
+    carrying = Message(data={TEXT: "is this private", METADATA: {MEANING_METADATA: as_metadata(sent)}})
+    plain = Message(data={TEXT: "is this private", METADATA: {"message_seq": 4}})
+    featurizer.process([carrying, plain])
+    assert np.array_equal(sentence_vector(carrying)[0], sent)
+    assert np.array_equal(sentence_vector(plain)[0], load_encoder().encode_one("is this private"))

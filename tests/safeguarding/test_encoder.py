@@ -9,8 +9,11 @@ import pytest
 
 from safeguarding.encoder import (
     DIMENSIONS,
+    MEANING_METADATA,
     PUBLISHED_WEIGHTS_SHA256,
     EncoderError,
+    as_metadata,
+    from_metadata,
     load_encoder,
     packaged_model_dir,
     weights_sha256,
@@ -61,3 +64,37 @@ def test_a_repeated_sentence_is_encoded_once_and_the_same() -> None:
     first = encoder.encode_one("is this chat private")
     assert np.array_equal(first, encoder.encode(["is this chat private"])[0])
     assert np.allclose(np.linalg.norm(first), 1.0, atol=1e-5)
+
+
+def test_a_meaning_travels_in_metadata_exactly() -> None:
+    vector = load_encoder().encode_one("he says he'll post them unless i send more")
+    metadata = {MEANING_METADATA: as_metadata(vector), "message_seq": 3}
+    assert np.array_equal(from_metadata(json.loads(json.dumps(metadata))), vector)
+
+
+@pytest.mark.parametrize(
+    "carried",
+    [
+        None,
+        "not a meaning",
+        {"float32": "AAAA"},
+        {"weights_sha256": PUBLISHED_WEIGHTS_SHA256, "float32": "AAAA"},
+        {"weights_sha256": PUBLISHED_WEIGHTS_SHA256, "float32": "not base64!"},
+        {"weights_sha256": PUBLISHED_WEIGHTS_SHA256, "float32": 7},
+    ],
+)
+def test_metadata_without_a_meaning_from_these_weights_carries_none(carried) -> None:
+    assert from_metadata({MEANING_METADATA: carried}) is None
+
+
+def test_a_meaning_from_other_weights_is_not_taken() -> None:
+    metadata = as_metadata(np.ones(DIMENSIONS, dtype=np.float32))
+    assert from_metadata({MEANING_METADATA: {**metadata, "weights_sha256": "0" * 64}}) is None
+
+
+def test_a_remembered_meaning_is_used_instead_of_encoding() -> None:
+    encoder = load_encoder()
+    text = "a sentence this test alone encodes"
+    elsewhere = encoder.encode_one("quite another sentence")
+    encoder.remember(text, elsewhere)
+    assert np.array_equal(encoder.encode_one(text), elsewhere)
