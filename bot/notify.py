@@ -147,6 +147,11 @@ def make_notifier(redis_url: str) -> Notifier:
     return RedisNotifier(redis_url) if redis_url else Notifier()
 
 
+def is_typing(note: dict[str, Any] | None) -> bool:
+    """A typing signal ({"typing": who}) announces nothing stored: a listener need not read again."""
+    return bool(note and note.get("typing"))
+
+
 def conversation_channel(conversation_id: str) -> str:
     return f"conversation:{conversation_id}"
 

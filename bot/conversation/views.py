@@ -22,7 +22,7 @@ from bot.conversation import flows
 from bot.conversation import service as conversations
 from bot.database import LARGEST_INTEGER
 from bot.errors import ANY_REQUEST_ERRORS, ApiError, error_responses
-from bot.notify import conversation_channel, push_until_closed
+from bot.notify import conversation_channel, is_typing, push_until_closed
 from bot.rate_limits import RateLimited
 from bot.services import services_of
 
@@ -217,7 +217,8 @@ async def read_events(
                 conversations.public_events_after, conversation_id=conversation_id, after=after
             )
             while not events and (remaining := deadline - loop.time()) > 0:
-                await subscription.next(min(remaining, POLL_SLICE_SECONDS))
+                if is_typing(await subscription.next(min(remaining, POLL_SLICE_SECONDS))):
+                    continue
                 events = await services.read(
                     conversations.public_events_after, conversation_id=conversation_id, after=after
                 )
@@ -273,8 +274,10 @@ async def stream_events(websocket: WebSocket, conversation_id: str) -> None:
                 await websocket.send_json(event)
                 after = event["seq"]
             note = await subscription.next(STREAM_HEARTBEAT_SECONDS)
-            if note and note.get("typing"):
+            if is_typing(note):
                 await websocket.send_json({"type": "typing", "who": note["typing"]})
+                events = []
+                return
             events = await services.read(
                 conversations.public_events_after, conversation_id=conversation_id, after=after
             )

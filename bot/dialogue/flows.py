@@ -243,10 +243,12 @@ class DialogueWorker:
                     # Another instance answers this conversation; after giving its claim up it
                     # looks for messages stored meanwhile, this one's included.
                     continue
-                for event in await self.services.read(
+                awaiting = await self.services.read(
                     conversations.messages_awaiting_dialogue, conversation_id=conversation_id
-                ):
-                    if not await self._claim(conversation_id):
+                )
+                for number, event in enumerate(awaiting):
+                    # Renewed before each message after the first, which the claim just taken covers.
+                    if number and not await self._claim(conversation_id):
                         break
                     await self._answer(conversation_id, event)
                 await self.services.db(
