@@ -34,6 +34,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -125,6 +127,29 @@ class MemorySampler:
                     self.peak_mb[name] = max(self.peak_mb[name], process.memory_info().rss / 2**20)
                 except psutil.NoSuchProcess:
                     self.processes.pop(name, None)
+
+
+LOAD_GENERATOR = "load generator"
+
+
+def cpu_seconds(processes: dict[str, psutil.Process]) -> dict[str, float]:
+    """CPU time so far of each process, and of the Locust runs this one has waited for."""
+    used = {name: sum(process.cpu_times()[:2]) for name, process in processes.items()}
+    own = psutil.Process().cpu_times()
+    return {**used, LOAD_GENERATOR: own.children_user + own.children_system}
+
+
+def with_cpu_time(processes: dict[str, psutil.Process], step: Callable[[], dict]) -> dict:
+    """A step's figures, with the CPU time each process spent per answered message: what sizing needs,
+    and where the full path's cost over bare Rasa goes."""
+    before = cpu_seconds(processes)
+    figures = step()
+    after = cpu_seconds(processes)
+    messages = figures.get("messages") or 0
+    figures["cpu_ms_per_message"] = (
+        {name: round(1000 * (after[name] - before[name]) / messages, 1) for name in after} if messages else {}
+    )
+    return figures
 
 
 def service_processes(supervisor: subprocess.Popen) -> dict[str, psutil.Process]:
@@ -270,6 +295,11 @@ def settled_counts(database: AppDatabase) -> dict[str, int]:
             last_change = time.monotonic()
         counts = latest
     return counts
+
+
+def bare_step(label: str, rasa_url: str, users: int, duration: int) -> dict:
+    """Young people talking to a Rasa server's REST webhook directly."""
+    return summarise(locust_step(label, rasa_url, ["RasaWebhookUser"], users, duration, {}), "webhook reply")
 
 
 def full_path_step(
@@ -444,6 +474,12 @@ def print_tables(results: dict) -> None:
             f" | {ratio(full.get('messages_per_second'), bare.get('messages_per_second'))}"
             f" | {full['never_answered']} | {full['failsafe_replies']}"
         )
+    print("\nCPU ms per answered message (app / rasa / action server / load generator):")
+    for users in results["users"]:
+        for path in ("bare", "full"):
+            cpu = results[path][str(users)].get("cpu_ms_per_message") or {}
+            shares = " / ".join(f"{cpu.get(name, 0):.0f}" for name in ("app", "rasa", "action server", LOAD_GENERATOR))
+            print(f"{users:>5} | {path} | {shares}")
     print("\nhandoff to queue (acknowledged message to case queued), under load:")
     for users in results["users"]:
         handoff = results["full"][str(users)]["handoff_to_queue"]
@@ -545,22 +581,20 @@ def main() -> int:
         results["long_conversation"] = long_conversation(base_url, long_messages)
         for count in users:
             print(f"bare project Rasa, {count} users ...", flush=True)
-            results["bare"][str(count)] = summarise(
-                locust_step(f"bare-{count}", rasa_url, ["RasaWebhookUser"], count, args.duration, {}), "webhook reply"
+            results["bare"][str(count)] = with_cpu_time(
+                processes, partial(bare_step, f"bare-{count}", rasa_url, count, args.duration)
             )
             print(f"full path, {count} users and {WORKERS} helpline workers ...", flush=True)
-            results["full"][str(count)] = full_path_step(
-                f"full-{count}", base_url, count, args.duration, staff_accounts, database
+            results["full"][str(count)] = with_cpu_time(
+                processes,
+                partial(full_path_step, f"full-{count}", base_url, count, args.duration, staff_accounts, database),
             )
     print("stock `rasa init` bot ...", flush=True)
     stock_port = free_port()
     stock = start_stock_bot(stock_port)
     try:
         sampler.watch("stock rasa", psutil.Process(stock.pid))
-        results["stock"] = summarise(
-            locust_step("stock", f"http://127.0.0.1:{stock_port}", ["RasaWebhookUser"], STOCK_USERS, args.duration, {}),
-            "webhook reply",
-        )
+        results["stock"] = bare_step("stock", f"http://127.0.0.1:{stock_port}", STOCK_USERS, args.duration)
     finally:
         stock.terminate()
         stock.wait(timeout=60)
