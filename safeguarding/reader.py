@@ -259,7 +259,11 @@ class MessageReader:
     def _own_age_facts(self, doc: Doc, markers: dict[str, list[Span]]) -> list[Fact]:
         nearly_ends = {span.end for span in markers.get("nearly", [])}
         facts = []
+        others = markers.get("other_age", [])
         for span in sorted(markers.get("own_age", []) + markers.get("shared_age", []), key=lambda s: s.start):
+            # "my bf just turned 18": the "just turned 18" in it is his age.
+            if self._inside_any(span, others):
+                continue
             age = self._number(span)
             if age is None:
                 continue

@@ -131,6 +131,9 @@ def test_idioms_and_help_seeking_are_not_cues(reader: MessageReader, text: str) 
         ("a man who is 24 messaged me", None, (24,)),
         ("a guy in his 30s", None, (30,)),
         ("im 15 mins away", None, ()),
+        ("im 16 and my bf just turned 18", 16, (18,)),
+        ("hes passed his test, he turned 18 in march", None, (18,)),
+        ("just turned 14", 14, ()),
     ],
 )
 def test_ages(reader: MessageReader, text: str, own: int | None, others: tuple[int, ...]) -> None:
@@ -156,6 +159,32 @@ def test_school_years_nation_and_platform(reader: MessageReader) -> None:
 @pytest.mark.parametrize("text", ["year 7 here", "im a year 7", "i'm in year 7"])
 def test_own_school_year_in_the_ways_people_say_it(reader: MessageReader, text: str) -> None:
     assert reader.read(text).own_school_year == "y7"
+
+
+def test_someone_in_a_school_year_is_not_the_young_person(reader: MessageReader) -> None:
+    reading = reader.read("can you get in trouble for a nude of a year 7")
+    assert reading.other_school_years == ("y7",)
+    assert reading.own_school_year is None
+
+
+@pytest.mark.parametrize(
+    ("text", "polarity"),
+    [
+        ("he sent me a video that wasnt appropriate and said its our little secret", ASSERTED),
+        ("she posted a story on insta saying its our secret", ASSERTED),
+        ("we watched a video about a girl who was told to keep it secret", HYPOTHETICAL),
+    ],
+)
+def test_a_video_or_story_is_a_post_unless_it_is_about_something(
+    reader: MessageReader, text: str, polarity: str
+) -> None:
+    assert polarities(reader, text, "secrecy") == {polarity}
+
+
+@pytest.mark.parametrize("text", ["for my epq, whats the difference between sexting and sextortion"])
+def test_school_work_frames_every_cue_as_hypothetical(reader: MessageReader, text: str) -> None:
+    reading = reader.read(text)
+    assert reading.cues and all(cue.polarity == HYPOTHETICAL for cue in reading.cues if cue.name != "self")
 
 
 def test_longest_nation_wins(reader: MessageReader) -> None:
