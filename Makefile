@@ -73,10 +73,11 @@ $(SPACY_MODEL)/meta.json: $(RASA_VENV)/.installed safeguarding/reader.py scripts
 # --- the trained models: retrained only when data, config or components change ---
 
 # The learned risk model (safeguarding/risk_model.py), from data/safeguarding/risk and the NLU data.
+# One math thread: the same data gives the same weights (threaded sums differ in their last bits).
 $(RISK_MODEL): $(RASA_VENV)/.installed $(wildcard data/safeguarding/risk/*.yml) $(NLU_DATA) \
 		$(wildcard data/safeguarding/*.yml) scripts/train_risk_model.py \
 		$(addprefix safeguarding/,encoder.py features.py lexicon.py reader.py reading.py risk_model.py)
-	$(RASA_PY) -u scripts/train_risk_model.py --out $@
+	$(ONE_MATH_THREAD) $(RASA_PY) -u scripts/train_risk_model.py --out $@
 
 risk-model: $(RISK_MODEL)
 
