@@ -139,8 +139,11 @@ class SentenceEncoder:
                 rows.append(self._cache.get(text))
                 if rows[-1] is not None:
                     self._cache.move_to_end(text)
-        missing = sorted({text for text, row in zip(texts, rows, strict=True) if row is None}, key=len)
-        # Similar lengths together: little padding in each batch.
+        # Similar lengths together: little padding in each batch. Ties in text order: a vector's
+        # last bits depend on its batch, and a set's order changes from one process to the next.
+        missing = sorted(
+            {text for text, row in zip(texts, rows, strict=True) if row is None}, key=lambda text: (len(text), text)
+        )
         computed: dict[str, np.ndarray] = {}
         for start in range(0, len(missing), 32):
             batch = missing[start : start + 32]

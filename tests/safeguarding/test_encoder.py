@@ -1,7 +1,10 @@
 """The sentence encoder: the published weights, and the reference implementation's numbers."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -98,3 +101,26 @@ def test_a_remembered_meaning_is_used_instead_of_encoding() -> None:
     elsewhere = encoder.encode_one("quite another sentence")
     encoder.remember(text, elsewhere)
     assert np.array_equal(encoder.encode_one(text), elsewhere)
+
+
+def test_the_same_sentences_give_the_same_bits_in_every_process() -> None:
+    """A vector's last bits depend on the batch it was encoded in; batches must not follow the
+    per-process order of a set, or a rebuilt risk model learns from slightly different numbers."""
+    script = (
+        "import hashlib, sys; from safeguarding.encoder import SentenceEncoder; "
+        "texts = ['x' * n + ' ' + 'y' * (30 - n) for n in range(1, 30)] + ['z' * 31] * 2 + "
+        "[f'{n:02d} ' + 'pic ' * 7 for n in range(30)]; "
+        "sys.stdout.write(hashlib.sha256(SentenceEncoder().encode(texts).tobytes()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[2],
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(digests) == 1
