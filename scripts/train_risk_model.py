@@ -42,9 +42,11 @@ from safeguarding.risk_model import CRITERIA, RiskModel, turn_features  # noqa: 
 CORPUS = PROJECT / "data" / "safeguarding" / "risk"
 HANDOFF_CRITERIA = (*CRITERIA, "under_13")
 NLU = PROJECT / "data" / "nlu"
-# Set once on the development sets (../shared/eval), weighing recall against
-# false alarms; never on the frozen test split.
-RECALL_TARGET = 0.75
+# Set on the development sets (../shared/eval), weighing recall against false
+# alarms; never on the frozen test split. 0.80 since the contrastive refusal and
+# negation data (norisk_27, risk_33) made the model surer: one more conversation
+# found on conversations-2 for one more false alarm.
+RECALL_TARGET = 0.80
 CRITICAL_RECALL_TARGET = 0.85
 HIGH_PRECISION_FLOOR = 0.5
 # Intents whose examples are about someone else's situation, whatever it is: a friend at
