@@ -116,7 +116,10 @@ def events_after(conversation_id: str, after: int, *, session: Session, limit: i
 
 
 def current_status(conversation_id: str, *, session: Session) -> str:
-    return get(conversation_id, session=session).status
+    status = session.scalar(select(Conversation.status).where(Conversation.id == conversation_id))
+    if status is None:
+        raise ConversationNotFound(conversation_id)
+    return status
 
 
 def user_messages_up_to(conversation_id: str, seq: int, *, session: Session) -> int:
@@ -169,6 +172,15 @@ def messages_awaiting_dialogue(conversation_id: str, *, session: Session) -> Seq
     ).all()
 
 
+def has_messages_awaiting_dialogue(conversation_id: str, *, session: Session) -> bool:
+    return (
+        session.scalar(
+            select(Event.id).where(Event.conversation_id == conversation_id, Event.awaiting_dialogue.is_(True)).limit(1)
+        )
+        is not None
+    )
+
+
 def _claimable_by(worker: str) -> ColumnElement[bool]:
     """Nobody answers the conversation, this worker does, or another's lease has run out."""
     return or_(
@@ -202,6 +214,16 @@ def claim_dialogue(conversation_id: str, *, worker: str, until: datetime, sessio
         .values(dialogue_claimed_by=worker, dialogue_claimed_until=until)
     )
     return result.rowcount == 1
+
+
+def claim_awaiting_dialogue(
+    conversation_id: str, *, worker: str, until: datetime, session: Session
+) -> Sequence[Event] | None:
+    """Claim the conversation (claim_dialogue) and, in the same transaction, its messages awaiting the
+    dialogue, oldest first; None when another app instance holds a live claim, or the conversation is gone."""
+    if not claim_dialogue(conversation_id, worker=worker, until=until, session=session):
+        return None
+    return messages_awaiting_dialogue(conversation_id, session=session)
 
 
 def release_dialogue_claim(conversation_id: str, *, worker: str, session: Session) -> None:

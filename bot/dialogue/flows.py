@@ -27,6 +27,7 @@ import logging
 import os
 import secrets
 import socket
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from functools import partial
@@ -82,6 +83,18 @@ class BotTurn:
 @dataclass(frozen=True)
 class RecordedTurn:
     case_opened: bool
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """What an attempt at a message reads before it asks anyone, in one read transaction (turn_context)."""
+
+    status: str
+    # (event id, seq, text) of the messages Rasa's tracker has not been told yet (messages_missed_by_rasa).
+    missed: list[tuple[int, int, str]]
+    # The young person's messages so far, and how many of them closed cases already dealt with.
+    texts: list[str]
+    since: int
 
 
 NOT_ASKED = BotTurn([], None, answered=False)
@@ -235,29 +248,45 @@ class DialogueWorker:
             until=utcnow() + self.claim_duration,
         )
 
+    async def _claim_awaiting(self, conversation_id: str) -> Sequence[Event] | None:
+        """Claim the conversation and read its messages awaiting the dialogue, in one transaction."""
+        return await self.services.db(
+            conversations.claim_awaiting_dialogue,
+            conversation_id=conversation_id,
+            worker=self.worker,
+            until=utcnow() + self.claim_duration,
+        )
+
     async def _drain(self, conversation_id: str) -> None:
         try:
             while conversation_id in self._pending:
                 self._pending.discard(conversation_id)
-                if not await self._claim(conversation_id):
+                awaiting = await self._claim_awaiting(conversation_id)
+                if awaiting is None:
                     # Another instance answers this conversation; after giving its claim up it
                     # looks for messages stored meanwhile, this one's included.
                     continue
-                awaiting = await self.services.read(
-                    conversations.messages_awaiting_dialogue, conversation_id=conversation_id
-                )
+                released = False
                 for number, event in enumerate(awaiting):
                     # Renewed before each message after the first, which the claim just taken covers.
                     if number and not await self._claim(conversation_id):
                         break
-                    await self._answer(conversation_id, event)
-                await self.services.db(
-                    conversations.release_dialogue_claim, conversation_id=conversation_id, worker=self.worker
-                )
+                    # The last message's record gives the claim up in its own transaction (one write
+                    # fewer per message); had storing it failed, the claim would be kept with it.
+                    released = number == len(awaiting) - 1
+                    await self._answer(conversation_id, event, release_claim=released)
+                if not released:
+                    await self.services.db(
+                        conversations.release_dialogue_claim, conversation_id=conversation_id, worker=self.worker
+                    )
                 # Read after the release is committed: a message another instance stored while this
                 # one held the claim (that instance could not claim the conversation and left it)
                 # is seen here. A read in the release's own statement could miss it on PostgreSQL.
-                if await self.services.db(conversations.messages_awaiting_dialogue, conversation_id=conversation_id):
+                # A read transaction: on SQLite, where one instance serves, it need not wait for the
+                # write lock (a message this instance stores meanwhile schedules the conversation again).
+                if await self.services.read(
+                    conversations.has_messages_awaiting_dialogue, conversation_id=conversation_id
+                ):
                     self._pending.add(conversation_id)
         except Exception as error:
             # Only reached when not even the fail-safe reply could be stored (the database is
@@ -267,8 +296,9 @@ class DialogueWorker:
         finally:
             self._tasks.pop(conversation_id, None)
 
-    async def _answer(self, conversation_id: str, message: Event) -> None:
-        """Handle one message, a bounded number of times; then set it aside with the fail-safe reply."""
+    async def _answer(self, conversation_id: str, message: Event, release_claim: bool = False) -> None:
+        """Handle one message, a bounded number of times; then set it aside with the fail-safe reply.
+        With release_claim, the transaction that stores its answer gives up the claim on the conversation."""
         event_id, failures = message.id, message.dialogue_failures
         # Rasa may already have heard a message left unanswered by an earlier attempt (the app
         # killed, or the database away, after Rasa answered): its tracker says, and it is not told twice.
@@ -277,15 +307,16 @@ class DialogueWorker:
         turn: BotTurn | None = None
         while failures < self.services.settings.dialogue_attempts:
             try:
-                status = await self.services.read(conversations.current_status, conversation_id=conversation_id)
+                # The status, what Rasa missed and the safety net's words, read at once.
+                context = await self.services.read(turn_context, conversation_id=conversation_id)
                 if turn is None:
                     # Rasa hears the message once, however often storing its answer fails.
                     turn = (
-                        await self._hear(conversation_id, message, may_have_been_heard)
-                        if status == ConversationStatus.BOT.value
+                        await self._hear(conversation_id, message, may_have_been_heard, context)
+                        if context.status == ConversationStatus.BOT.value
                         else NOT_ASKED
                     )
-                await self._settle(conversation_id, event_id, status, turn)
+                await self._settle(conversation_id, event_id, context, turn, release_claim)
                 return
             except Exception as error:
                 failures = await self.services.db(conversations.count_dialogue_failure, event_id=event_id)
@@ -296,21 +327,23 @@ class DialogueWorker:
                     type(error).__name__,
                 )
                 await asyncio.sleep(RETRY_PAUSE_SECONDS * failures)
-        await self._set_aside(conversation_id, event_id)
+        await self._set_aside(conversation_id, event_id, release_claim)
 
-    async def _hear(self, conversation_id: str, message: Event, may_have_been_heard: bool) -> BotTurn:
+    async def _hear(
+        self, conversation_id: str, message: Event, may_have_been_heard: bool, context: TurnContext
+    ) -> BotTurn:
         await self.services.notifier.publish(conversation_channel(conversation_id), {"typing": "bot"})
         # The safety net reads the message while Rasa does: clear danger reaches the helpline's queue
         # at once, however long the dialogue takes (busy, slow or down); Rasa's decision, when it
         # comes, adds to the same case.
         # Encoded before either starts, so neither encodes it again, nor do Rasa and its action server.
         meaning = await self._meaning(message)
-        early = asyncio.create_task(self._hand_over_early(conversation_id))
+        early = asyncio.create_task(self._hand_over_early(conversation_id, context))
         try:
             # One budget for every call to Rasa over this message, so the young person has the
             # safety net's decision and the fail-safe reply in time whatever Rasa does.
             turn = await asyncio.wait_for(
-                self._ask_bot(conversation_id, message, may_have_been_heard, meaning),
+                self._ask_bot(conversation_id, message, may_have_been_heard, meaning, context.missed),
                 timeout=self.services.settings.rasa_timeout_seconds,
             )
         except (DialogueUnavailable, asyncio.TimeoutError) as error:
@@ -318,11 +351,11 @@ class DialogueWorker:
             turn = BotTurn([], None, answered=False, missed=True)
         return replace(turn, safety_net_decision=await early)
 
-    async def _hand_over_early(self, conversation_id: str) -> Decision | None:
+    async def _hand_over_early(self, conversation_id: str, context: TurnContext) -> Decision | None:
         """The safety net's decision on the conversation so far, with a case opened at once when it
         hands over. None when the safety net failed: the turn is then settled without it."""
         try:
-            decision = await self._safety_net_decision(conversation_id)
+            decision = await self._assess(context.texts, context.since)
         except Exception as error:
             logger.warning("early safety check failed for conversation %s: %s", conversation_id, type(error).__name__)
             return None
@@ -341,11 +374,14 @@ class DialogueWorker:
                 logger.warning("early handoff failed for conversation %s: %s", conversation_id, type(error).__name__)
         return decision
 
-    async def _settle(self, conversation_id: str, event_id: int, status: str, turn: BotTurn) -> None:
+    async def _settle(
+        self, conversation_id: str, event_id: int, context: TurnContext, turn: BotTurn, release_claim: bool
+    ) -> None:
         """Decide on the turn (the safety net when Rasa gave no decision) and store it."""
+        status = context.status
         decision = turn_decision(turn)
         if decision is None:
-            decision = await self._safety_net_decision(conversation_id)
+            decision = await self._assess(context.texts, context.since)
         recorded = await self.services.db(
             record_turn,
             conversation_id=conversation_id,
@@ -355,12 +391,13 @@ class DialogueWorker:
             detected_by="dialogue" if decision is turn.decision else "safety_net",
             bot_expected=status == ConversationStatus.BOT.value,
             content=self.services.content,
+            release_claim_of=self.worker if release_claim else None,
         )
         if recorded:
             in_bot = status == ConversationStatus.BOT.value
             await self._announce(conversation_id, decision.hands_off or not in_bot, recorded.case_opened)
 
-    async def _set_aside(self, conversation_id: str, event_id: int) -> None:
+    async def _set_aside(self, conversation_id: str, event_id: int, release_claim: bool = False) -> None:
         """The message failed every attempt: answer with the fail-safe reply, and open a case when the
         safety net calls for one, or when the safety net failed too (nobody has read the message)."""
         try:
@@ -378,6 +415,7 @@ class DialogueWorker:
             detected_by=detected_by,
             bot_expected=True,
             content=self.services.content,
+            release_claim_of=self.worker if release_claim else None,
         )
         try:
             recorded = await reply(decision=decision)
@@ -415,9 +453,13 @@ class DialogueWorker:
             return None
 
     async def _ask_bot(
-        self, conversation_id: str, message: Event, may_have_been_heard: bool, meaning: dict[str, str] | None
+        self,
+        conversation_id: str,
+        message: Event,
+        may_have_been_heard: bool,
+        meaning: dict[str, str] | None,
+        missed: list[tuple[int, int, str]],
     ) -> BotTurn:
-        missed = await self.services.read(conversations.messages_missed_by_rasa, conversation_id=conversation_id)
         # Only when Rasa may have heard a message the app gave up on: reading the tracker costs a call.
         tracker = await self.rasa.tracker_events(conversation_id) if missed or may_have_been_heard else []
         await self._backfill(conversation_id, missed, seqs_heard(tracker))
@@ -447,6 +489,9 @@ class DialogueWorker:
 
     async def _safety_net_decision(self, conversation_id: str) -> Decision:
         texts, since = await self.services.read(_words_for_safety_net, conversation_id=conversation_id)
+        return await self._assess(texts, since)
+
+    async def _assess(self, texts: list[str], since: int) -> Decision:
         # Outside any transaction: spaCy and the encoder take a while, and on SQLite a transaction
         # open meanwhile would hold every other message's writes.
         return await anyio.to_thread.run_sync(partial(self.safety_net.assess, texts, since=since))
@@ -460,6 +505,18 @@ def _words_for_safety_net(*, conversation_id: str, session: Session) -> tuple[li
     )
 
 
+def turn_context(*, conversation_id: str, session: Session) -> TurnContext:
+    """Everything an attempt at a message reads before asking Rasa or the safety net, in one transaction:
+    one read instead of three (status, messages Rasa missed, the safety net's words)."""
+    texts, since = _words_for_safety_net(conversation_id=conversation_id, session=session)
+    return TurnContext(
+        status=conversations.current_status(conversation_id, session=session),
+        missed=conversations.messages_missed_by_rasa(conversation_id, session=session),
+        texts=texts,
+        since=since,
+    )
+
+
 def record_turn(
     *,
     conversation_id: str,
@@ -470,9 +527,37 @@ def record_turn(
     bot_expected: bool,
     content,
     session: Session,
+    release_claim_of: str | None = None,
 ) -> RecordedTurn | None:
     """Store the bot's replies and act on the decision, in one transaction; None (and nothing
-    stored) when the message was already handled."""
+    stored) when the message was already handled. With release_claim_of, that worker's claim on the
+    conversation is given up in the same transaction, whether or not anything is stored."""
+    recorded = _record_turn(
+        conversation_id=conversation_id,
+        event_id=event_id,
+        turn=turn,
+        decision=decision,
+        detected_by=detected_by,
+        bot_expected=bot_expected,
+        content=content,
+        session=session,
+    )
+    if release_claim_of is not None:
+        conversations.release_dialogue_claim(conversation_id, worker=release_claim_of, session=session)
+    return recorded
+
+
+def _record_turn(
+    *,
+    conversation_id: str,
+    event_id: int,
+    turn: BotTurn,
+    decision: Decision,
+    detected_by: str,
+    bot_expected: bool,
+    content,
+    session: Session,
+) -> RecordedTurn | None:
     if not conversations.mark_handled(event_id, session=session):
         return None
     if turn.missed:
