@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from functools import partial
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, WebSocket, WebSocketDisconnect
@@ -205,23 +206,28 @@ async def read_events(
     wait: float = Query(0, ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait for new events when there are none"),
 ) -> EventsOut:
     services = services_of(request)
-    token = bearer_token(request)
-    events = await services.read(
-        flows.authorised_events, conversation_id=conversation_id, token=token, after=after, content=services.content
+    first_read = partial(
+        services.read,
+        flows.authorised_events,
+        conversation_id=conversation_id,
+        token=bearer_token(request),
+        after=after,
+        content=services.content,
     )
-    if not events and wait > 0:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait
-        async with services.notifier.subscribe(conversation_channel(conversation_id)) as subscription:
+    if wait <= 0:
+        return EventsOut(events=await first_read())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    # Subscribed before the first read, so that an event stored after that read wakes this poll:
+    # one read before waiting instead of two (one outside the subscription, one inside).
+    async with services.notifier.subscribe(conversation_channel(conversation_id)) as subscription:
+        events = await first_read()
+        while not events and (remaining := deadline - loop.time()) > 0:
+            if is_typing(await subscription.next(min(remaining, POLL_SLICE_SECONDS))):
+                continue
             events = await services.read(
                 conversations.public_events_after, conversation_id=conversation_id, after=after
             )
-            while not events and (remaining := deadline - loop.time()) > 0:
-                if is_typing(await subscription.next(min(remaining, POLL_SLICE_SECONDS))):
-                    continue
-                events = await services.read(
-                    conversations.public_events_after, conversation_id=conversation_id, after=after
-                )
     return EventsOut(events=events)
 
 
