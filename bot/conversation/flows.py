@@ -18,9 +18,7 @@ _IMAGE_DATA_PREFIXES = ("data:image/", "data:video/", "data:application/", "data
 
 def start(*, content: Content, session: Session) -> tuple[str, str]:
     """A new conversation, opened with the welcome that says this is a bot."""
-    conversation, token = service.create(session=session)
-    for text in content.messages("welcome"):
-        service.append_event(conversation.id, EventType.BOT_MESSAGE, {"text": text}, session=session)
+    conversation, token = service.create(session=session, bot_messages=content.messages("welcome"))
     return conversation.id, token
 
 

@@ -34,11 +34,17 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create(*, session: Session) -> tuple[Conversation, str]:
-    """A new conversation and the bearer token that alone can read or write it."""
+def create(*, session: Session, bot_messages: Sequence[str] = ()) -> tuple[Conversation, str]:
+    """A new conversation and the bearer token that alone can read or write it, opened with the bot's
+    messages (seq 1, 2, ...). Stored in one flush rather than by append_event one at a time: nothing
+    else can write to a conversation before its id is returned, so its seqs need no counter."""
     token = secrets.token_urlsafe(32)
-    conversation = Conversation(id=secrets.token_hex(16), token_hash=_hash_token(token))
+    conversation = Conversation(id=secrets.token_hex(16), token_hash=_hash_token(token), last_seq=len(bot_messages))
     session.add(conversation)
+    session.add_all(
+        Event(conversation_id=conversation.id, seq=seq, type=EventType.BOT_MESSAGE.value, payload={"text": text})
+        for seq, text in enumerate(bot_messages, start=1)
+    )
     session.flush()
     return conversation, token
 
