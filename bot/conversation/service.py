@@ -87,15 +87,9 @@ def append_event(
     awaiting_dialogue: bool = False,
 ) -> Event:
     """Store an event with the conversation's next sequence number."""
-    seq = session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(last_seq=Conversation.last_seq + 1, last_activity_at=utcnow())
-        .returning(Conversation.last_seq)
-    ).scalar_one()
     event = Event(
         conversation_id=conversation_id,
-        seq=seq,
+        seq=_next_seqs(conversation_id, 1, session=session),
         type=event_type.value,
         payload=payload,
         client_message_id=client_message_id,
@@ -104,6 +98,34 @@ def append_event(
     session.add(event)
     session.flush()
     return event
+
+
+def append_events(
+    conversation_id: str, events: Sequence[tuple[EventType, dict[str, Any]]], *, session: Session
+) -> list[Event]:
+    """Store events, in order, with the conversation's next sequence numbers, as append_event would one by
+    one: with one update of the counter and one flush for them all (a turn's replies, a handoff's notices)."""
+    if not events:
+        return []
+    first = _next_seqs(conversation_id, len(events), session=session)
+    stored = [
+        Event(conversation_id=conversation_id, seq=seq, type=event_type.value, payload=payload)
+        for seq, (event_type, payload) in enumerate(events, start=first)
+    ]
+    session.add_all(stored)
+    session.flush()
+    return stored
+
+
+def _next_seqs(conversation_id: str, count: int, *, session: Session) -> int:
+    """Take the conversation's next `count` sequence numbers; the first of them."""
+    last = session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(last_seq=Conversation.last_seq + count, last_activity_at=utcnow())
+        .returning(Conversation.last_seq)
+    ).scalar_one()
+    return last - count + 1
 
 
 def find_by_client_message_id(conversation_id: str, client_message_id: str, *, session: Session) -> Event | None:

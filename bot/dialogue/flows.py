@@ -565,12 +565,11 @@ def _record_turn(
     case_opened = decision.hands_off and handoff.escalate(
         conversation_id, decision, detected_by=detected_by, content=content, session=session
     )
-    for message in turn.messages:
-        conversations.append_event(conversation_id, EventType.BOT_MESSAGE, message, session=session)
+    replies = [(EventType.BOT_MESSAGE, message) for message in turn.messages]
     if bot_expected and turn.decision is None and not decision.hands_off:
         # The dialogue did not check this turn for danger: Rasa did not answer, or answered without
         # its safety action (the action server down). Whatever the bot managed to say, the young
         # person gets the numbers.
-        for text in content.messages("failsafe"):
-            conversations.append_event(conversation_id, EventType.BOT_MESSAGE, {"text": text}, session=session)
+        replies += [(EventType.BOT_MESSAGE, {"text": text}) for text in content.messages("failsafe")]
+    conversations.append_events(conversation_id, replies, session=session)
     return RecordedTurn(case_opened)
