@@ -72,8 +72,11 @@ def set_on_shift(user_id: int, on_shift: bool, *, leads_shift: bool, session: Se
 
 
 def _say(conversation_id: str, texts: list[str], *, session: Session) -> None:
-    for text in texts:
-        conversations.append_event(conversation_id, EventType.BOT_MESSAGE, {"text": text}, session=session)
+    conversations.append_events(conversation_id, _bot_messages(texts), session=session)
+
+
+def _bot_messages(texts: list[str]) -> list[tuple[EventType, dict[str, Any]]]:
+    return [(EventType.BOT_MESSAGE, {"text": text}) for text in texts]
 
 
 def escalate(conversation_id: str, decision: Decision, *, detected_by: str, content: Content, session: Session) -> bool:
@@ -100,15 +103,13 @@ def escalate(conversation_id: str, decision: Decision, *, detected_by: str, cont
         session=session,
     )
     conversations.set_status(conversation_id, ConversationStatus.WAITING_FOR_HUMAN, session=session)
-    _say(
-        conversation_id,
-        content.messages("handoff_started_critical" if level is Level.CRITICAL else "handoff_started"),
-        session=session,
-    )
     notice, values = waiting_notice(case, session=session)
-    _say(conversation_id, content.messages(notice, **values), session=session)
+    # What the young person is told, stored at once, in this order.
+    told = _bot_messages(content.messages("handoff_started_critical" if level is Level.CRITICAL else "handoff_started"))
+    told += _bot_messages(content.messages(notice, **values))
     if notice in UNCERTAIN_WAITS:
-        _offer_comeback_code(conversation_id, content, session=session)
+        told += _comeback_offer(content)
+    conversations.append_events(conversation_id, told, session=session)
     return True
 
 
@@ -125,14 +126,11 @@ def waiting_notice(case: Case, *, session: Session) -> tuple[str, dict[str, int]
     return "handoff_wait_estimate", {"position": position, "minutes": minutes}
 
 
-def _offer_comeback_code(conversation_id: str, content: Content, *, session: Session) -> None:
+def _comeback_offer(content: Content) -> list[tuple[EventType, dict[str, Any]]]:
     """Words on what a come-back code is; the widget shows the button to get one under the last of them.
     The code itself is made only if the young person asks, and never goes into the chat."""
     *before, last = content.messages("comeback_offer")
-    _say(conversation_id, before, session=session)
-    conversations.append_event(
-        conversation_id, EventType.BOT_MESSAGE, {"text": last, "offer": COMEBACK_OFFER}, session=session
-    )
+    return [*_bot_messages(before), (EventType.BOT_MESSAGE, {"text": last, "offer": COMEBACK_OFFER})]
 
 
 def claim(case_id: int, user_id: int, *, content: Content, session: Session) -> Case:
