@@ -33,12 +33,12 @@ def validate_text(text: str, limit: int, content: Content) -> str:
     return stripped
 
 
-def authorise(conversation_id: str, token: str | None, *, content: Content, session: Session):
+def authorise(conversation_id: str, token: str | None, *, content: Content, session: Session) -> None:
     if not token:
         service.get_or_none(conversation_id, session=session) or _not_found(content)
         raise ApiError(401, "missing_token", content.error("missing_token"))
     try:
-        return service.authorise(conversation_id, token, session=session)
+        service.authorise(conversation_id, token, session=session)
     except service.ConversationNotFound:
         _not_found(content)
     except service.NotAuthorised:

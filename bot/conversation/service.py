@@ -70,11 +70,13 @@ def get_or_none(conversation_id: str, *, session: Session) -> Conversation | Non
     return session.get(Conversation, conversation_id)
 
 
-def authorise(conversation_id: str, token: str | None, *, session: Session) -> Conversation:
-    conversation = get(conversation_id, session=session)
-    if not token or not hmac.compare_digest(conversation.token_hash, _hash_token(token)):
+def authorise(conversation_id: str, token: str | None, *, session: Session) -> None:
+    # The token's hash alone: every request of the teen API asks, and none needs the conversation loaded.
+    token_hash = session.scalar(select(Conversation.token_hash).where(Conversation.id == conversation_id))
+    if token_hash is None:
+        raise ConversationNotFound(conversation_id)
+    if not token or not hmac.compare_digest(token_hash, _hash_token(token)):
         raise NotAuthorised(conversation_id)
-    return conversation
 
 
 def append_event(
