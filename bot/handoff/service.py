@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from statistics import median
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.conversation.models import Conversation
@@ -203,11 +203,14 @@ def typical_wait(
 
 
 def queue_position(case: Case, *, session: Session) -> int:
-    """How many waiting cases will be offered to a worker before this one."""
-    return sum(
-        1
-        for other in queue(session=session)
-        if other.id != case.id and (other.level_rank, other.created_at) <= (case.level_rank, case.created_at)
+    """How many waiting cases will be offered to a worker before this one: those before it in the queue's
+    order (level, then time), counted by the database rather than loaded, as a long queue would be."""
+    ahead = or_(
+        Case.level_rank < case.level_rank,
+        and_(Case.level_rank == case.level_rank, Case.created_at <= case.created_at),
+    )
+    return session.scalar(
+        select(func.count()).select_from(Case).where(Case.status == CaseStatus.QUEUED.value, Case.id != case.id, ahead)
     )
 
 

@@ -265,3 +265,20 @@ def test_a_workers_typing_reaches_the_young_persons_stream(app, database_url, yo
         stream.send_json({"token": chat.token, "after": chat.events()[-1]["seq"]})
         assert worker.api("POST", f"/console/api/cases/{queued['id']}/typing").status_code == 204
         assert stream.receive_json() == {"type": "typing", "who": "human"}
+
+
+def test_a_cases_place_in_the_queue_is_its_place_in_the_queues_order(database_url) -> None:
+    """queue_position counts in the database what the queue's order shows: more serious first, then older."""
+    from bot.conversation import service as conversations
+    from bot.handoff import service as cases
+    from safeguarding.vocabulary import Level
+
+    levels = [Level.HIGH, Level.CRITICAL, Level.OFFERED, Level.HIGH, Level.CRITICAL, Level.HIGH]
+    with session_factory(database_url).begin() as session:
+        for level in levels:
+            conversation, _ = conversations.create(session=session)
+            opened = dict(criteria=["coercion"], evidence=[], detected_by="safety_net", age_band="unknown")
+            cases.create(conversation.id, level=level, nation=None, opened_at_seq=0, session=session, **opened)
+    with session_factory(database_url)() as session:
+        queue = cases.queue(session=session)
+        assert [cases.queue_position(case, session=session) for case in queue] == list(range(len(levels)))
