@@ -374,3 +374,58 @@ def test_a_message_handled_twice_is_answered_once(database_url: str) -> None:
         )
         assert again is None
         assert session.get(Conversation, chat.id).last_seq == before
+
+
+def test_the_record_of_a_conversations_last_message_gives_its_claim_up_only_if_stored(database_url: str) -> None:
+    """The dialogue worker gives its claim up in the transaction that stores the last message's answer: a
+    failed store keeps the claim (the message is still being answered), a message already answered frees it."""
+    from bot.content import load_content
+    from bot.conversation import flows
+    from bot.conversation import service as conversations
+
+    content = load_content(make_settings(database_url).content_dir)
+    sessions = session_factory(database_url)
+    with sessions.begin() as session:
+        conversation_id, token = flows.start(content=content, session=session)
+        flows.receive_message(
+            conversation_id=conversation_id,
+            token=token,
+            client_message_id="m1",
+            text="hello",
+            payload=None,
+            content=content,
+            session=session,
+        )
+    with sessions.begin() as session:
+        (message,) = conversations.claim_awaiting_dialogue(
+            conversation_id, worker="this", until=utcnow() + timedelta(minutes=1), session=session
+        )
+    answer = dict(
+        conversation_id=conversation_id,
+        event_id=message.id,
+        turn=NOT_ASKED,
+        decision=Decision(),
+        detected_by="safety_net",
+        bot_expected=True,
+        content=content,
+        release_claim_of="this",
+    )
+
+    def claimed_by() -> str | None:
+        with sessions() as session:
+            return session.get(Conversation, conversation_id).dialogue_claimed_by
+
+    with contextlib.suppress(RuntimeError), sessions.begin() as session:
+        assert record_turn(**answer, session=session)
+        raise RuntimeError("storing the answer failed")
+    assert claimed_by() == "this"
+    with sessions.begin() as session:
+        assert record_turn(**answer, session=session)
+    assert claimed_by() is None
+    with sessions.begin() as session:
+        assert conversations.claim_dialogue(
+            conversation_id, worker="this", until=utcnow() + timedelta(minutes=1), session=session
+        )
+    with sessions.begin() as session:
+        assert record_turn(**answer, session=session) is None
+    assert claimed_by() is None
