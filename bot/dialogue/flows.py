@@ -532,44 +532,21 @@ def record_turn(
     """Store the bot's replies and act on the decision, in one transaction; None (and nothing
     stored) when the message was already handled. With release_claim_of, that worker's claim on the
     conversation is given up in the same transaction, whether or not anything is stored."""
-    recorded = _record_turn(
-        conversation_id=conversation_id,
-        event_id=event_id,
-        turn=turn,
-        decision=decision,
-        detected_by=detected_by,
-        bot_expected=bot_expected,
-        content=content,
-        session=session,
-    )
+    recorded = None
+    if conversations.mark_handled(event_id, session=session):
+        if turn.missed:
+            conversations.mark_missed_by_rasa(event_id, session=session)
+        case_opened = decision.hands_off and handoff.escalate(
+            conversation_id, decision, detected_by=detected_by, content=content, session=session
+        )
+        replies = [(EventType.BOT_MESSAGE, message) for message in turn.messages]
+        if bot_expected and turn.decision is None and not decision.hands_off:
+            # The dialogue did not check this turn for danger: Rasa did not answer, or answered without
+            # its safety action (the action server down). Whatever the bot managed to say, the young
+            # person gets the numbers.
+            replies += [(EventType.BOT_MESSAGE, {"text": text}) for text in content.messages("failsafe")]
+        conversations.append_events(conversation_id, replies, session=session)
+        recorded = RecordedTurn(case_opened)
     if release_claim_of is not None:
         conversations.release_dialogue_claim(conversation_id, worker=release_claim_of, session=session)
     return recorded
-
-
-def _record_turn(
-    *,
-    conversation_id: str,
-    event_id: int,
-    turn: BotTurn,
-    decision: Decision,
-    detected_by: str,
-    bot_expected: bool,
-    content,
-    session: Session,
-) -> RecordedTurn | None:
-    if not conversations.mark_handled(event_id, session=session):
-        return None
-    if turn.missed:
-        conversations.mark_missed_by_rasa(event_id, session=session)
-    case_opened = decision.hands_off and handoff.escalate(
-        conversation_id, decision, detected_by=detected_by, content=content, session=session
-    )
-    replies = [(EventType.BOT_MESSAGE, message) for message in turn.messages]
-    if bot_expected and turn.decision is None and not decision.hands_off:
-        # The dialogue did not check this turn for danger: Rasa did not answer, or answered without
-        # its safety action (the action server down). Whatever the bot managed to say, the young
-        # person gets the numbers.
-        replies += [(EventType.BOT_MESSAGE, {"text": text}) for text in content.messages("failsafe")]
-    conversations.append_events(conversation_id, replies, session=session)
-    return RecordedTurn(case_opened)
