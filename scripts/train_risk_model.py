@@ -47,11 +47,10 @@ NLU = PROJECT / "data" / "nlu"
 # negation data (norisk_27, risk_33) made the model surer: one more conversation
 # found on conversations-2 for one more false alarm.
 RECALL_TARGET = 0.80
-# Immediate risk: explicit danger is the lexicon's (critical cues); the model adds danger told
-# without those words. At 0.85 its threshold fell to 0.09, where a long ramble about a stressful
-# term or "I'm not suicidal, just embarrassed" opened critical cases; 0.78 (threshold about 0.2)
-# found the same development conversations with two false alarms fewer.
-CRITICAL_RECALL_TARGET = 0.78
+# Immediate risk, recall first: danger told without the lexicon's words (where they stand, what
+# they hold, "nobody would notice") is the model's to find. A false alarm it raises is answered
+# with data of its kind (norisk_28: long everyday rambles), not a higher threshold.
+CRITICAL_RECALL_TARGET = 0.85
 HIGH_PRECISION_FLOOR = 0.5
 # Intents whose examples are about someone else's situation, whatever it is: a friend at
 # risk, or a parent telling of their child's sextortion, are neither risk nor no risk here.
