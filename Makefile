@@ -73,7 +73,8 @@ $(SPACY_MODEL)/meta.json: $(RASA_VENV)/.installed safeguarding/reader.py scripts
 # --- the trained models: retrained only when data, config or components change ---
 
 # The learned risk model (safeguarding/risk_model.py), from data/safeguarding/risk and the NLU data.
-# One math thread: the same data gives the same weights (threaded sums differ in their last bits).
+# On one math thread, with the encoder's batches in text order, two builds from the same data gave
+# the same file: a change in the figures is a change in the data.
 $(RISK_MODEL): $(RASA_VENV)/.installed $(wildcard data/safeguarding/risk/*.yml) $(NLU_DATA) \
 		$(wildcard data/safeguarding/*.yml) scripts/train_risk_model.py \
 		$(addprefix safeguarding/,encoder.py features.py lexicon.py reader.py reading.py risk_model.py)
