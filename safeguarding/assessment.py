@@ -372,11 +372,14 @@ class Assessor:
         findings = _Findings()
         if scores is None:
             return findings
+        recent = {index for index, _ in self._recent(turns)}
         for index, criterion, probability in scores.flags():
             if turns[index].reading.hypothetical:
                 continue
             needed = self.policy.model_needs_context.get(criterion)
-            if needed and not needed & set(context):
+            # The context must come while the flagged turn is still recent: a birthday present at
+            # message 26 and an uncle at message 36 are two stories, not one.
+            if needed and not (index in recent and needed & set(context)):
                 continue
             if adult_user and criterion not in self.policy.critical_criteria:
                 continue
