@@ -73,6 +73,8 @@ class Negation:
     coordinators: frozenset[str]
     coordinator_window: int
     clause_breaks: frozenset[str]
+    negated_breaks: frozenset[str]
+    denial_copulas: frozenset[str]
     critical_clause_starts: frozenset[str]
 
 
@@ -250,6 +252,8 @@ def parse_lexicon(data: Any) -> Lexicon:
             coordinators=frozenset(read.words(negation.get("coordinators", []), "negation.coordinators")),
             coordinator_window=read.number(negation.get("coordinator_window", 0), "negation.coordinator_window"),
             clause_breaks=frozenset(read.words(negation.get("clause_breaks", []), "negation.clause_breaks")),
+            negated_breaks=frozenset(read.words(negation.get("negated_breaks", []), "negation.negated_breaks")),
+            denial_copulas=frozenset(read.words(negation.get("denial_copulas", []), "negation.denial_copulas")),
             critical_clause_starts=frozenset(
                 read.words(negation.get("critical_clause_starts", []), "negation.critical_clause_starts")
             ),

@@ -13,7 +13,7 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 from spacy.matcher import Matcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from safeguarding.lexicon import END_OF_PHRASE, Lexicon, load_lexicon
@@ -206,10 +206,13 @@ class MessageReader:
                 reach = offset + negation.coordinator_window
                 continue
             if token.norm_ in negation.clause_breaks or token.text in negation.clause_breaks:
+                if self._denies_the_clause(doc, index):
+                    # "it's not like he's pressuring me": the clause this break opens is denied.
+                    return not any(t.norm_ in negation.double_negation_breakers for t in doc[index + 1 : span.start])
                 return False
             if critical and token.text in negation.critical_clause_starts:
                 return False
-            if token.norm_ in negation.negators or token.text in negation.negators:
+            if self._is_negator(token):
                 if index > 0 and doc[index - 1].norm_ in negation.answer_verbs:
                     return False
                 between = doc[index + 1 : span.start]
@@ -217,6 +220,19 @@ class MessageReader:
                     t.norm_ in negation.double_negation_breakers or t.lemma_ in negation.scope_breakers for t in between
                 )
         return False
+
+    def _denies_the_clause(self, doc: Doc, index: int) -> bool:
+        negation = self.lexicon.negation
+        if doc[index].norm_ not in negation.negated_breaks or index < 1 or not self._is_negator(doc[index - 1]):
+            return False
+        return any(
+            doc[i].norm_ in negation.denial_copulas or doc[i].text in negation.denial_copulas
+            for i in range(max(index - 2, 0), index)
+        )
+
+    def _is_negator(self, token: Token) -> bool:
+        negators = self.lexicon.negation.negators
+        return token.norm_ in negators or token.text in negators
 
     @staticmethod
     def _after_marker_in_sentence(span: Span, marker_starts: list[int]) -> bool:

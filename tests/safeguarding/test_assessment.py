@@ -218,6 +218,20 @@ def test_someone_holding_pictures_where_money_comes_in_is_sextortion(reader, ass
     assert decision.hands_off and "coercion" in decision.criteria
 
 
+def test_a_deadline_over_pictures_held_is_sextortion(reader, lexicon_assessor) -> None:
+    texts = ["this account has my pics", "now it says i have 30 mins"]
+    decision = decide(reader, lexicon_assessor, *texts)
+    assert decision.hands_off and "coercion" in decision.criteria
+    assert not decide(reader, lexicon_assessor, "i have 30 mins till the bus", "then revision").hands_off
+
+
+def test_things_got_ready_after_distress_is_immediate_risk(reader, lexicon_assessor) -> None:
+    texts = ["i cant do this anymore", "i mean it this time"]
+    decision = decide(reader, lexicon_assessor, *texts)
+    assert decision.hands_off and decision.criteria == ("immediate_risk",)
+    assert not decide(reader, lexicon_assessor, "ive got everything ready for the trip").hands_off
+
+
 def test_not_knowing_someone_does_not_negate_what_they_have(reader, assessor) -> None:
     decision = decide(reader, assessor, "im 14 and a man i dont know has pictures of me")
     assert decision.hands_off and "adult_involved" in decision.criteria

@@ -43,6 +43,8 @@ NEGATION = {
     "coordinators": [],
     "coordinator_window": 8,
     "clause_breaks": [],
+    "negated_breaks": [],
+    "denial_copulas": [],
     "critical_clause_starts": [],
 }
 

@@ -85,6 +85,19 @@ def test_a_cue_that_opens_its_own_clause_is_not_negated_by_the_clause_before(rea
     assert polarities(reader, "he wont delete them unless i do what he says", "threat") == {ASSERTED}
 
 
+def test_a_negated_like_negates_the_clause_it_opens(reader: MessageReader) -> None:
+    assert polarities(reader, "its not like hes pressuring me", "pressure") == {NEGATED}
+    # "like" the verb opens nothing: not liking it is no denial.
+    assert polarities(reader, "i dont like it when he threatens me", "threat") == {ASSERTED}
+
+
+def test_a_parent_who_will_kill_me_is_a_figure_of_speech_but_one_who_will_beat_me_is_not(
+    reader: MessageReader,
+) -> None:
+    assert not polarities(reader, "my mum said shes going to kill me", "violence_threat")
+    assert polarities(reader, "my dad said hes going to beat me", "violence_threat") == {ASSERTED}
+
+
 def test_said_no_is_an_answer_not_a_negation(reader: MessageReader) -> None:
     assert ASSERTED in polarities(reader, "i said no he kept asking for pics", "pressure")
 
@@ -165,6 +178,7 @@ def test_someone_in_a_school_year_is_not_the_young_person(reader: MessageReader)
     reading = reader.read("can you get in trouble for a nude of a year 7")
     assert reading.other_school_years == ("y7",)
     assert reading.own_school_year is None
+    assert reader.read("theres a video going round the year 7 gc").other_school_years == ("y7",)
 
 
 @pytest.mark.parametrize(
@@ -200,7 +214,13 @@ def test_quotes_come_from_the_original_text(reader: MessageReader) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["they'd all be better off without me", "everyone would be happier if i wasnt here", "i took a load of tablets"],
+    [
+        "they'd all be better off without me",
+        "everyone would be happier if i wasnt here",
+        "i took a load of tablets",
+        "took 12 paracetamol an hour ago",
+        "been giving away all my stuff",
+    ],
 )
 def test_indirect_suicidal_statements(reader: MessageReader, text: str) -> None:
     assert {c.name for c in reader.read(text).cues if c.asserted} & {"suicide", "self_harm"}
@@ -217,6 +237,8 @@ def test_indirect_suicidal_statements(reader: MessageReader, text: str) -> None:
         "my mums at the door gtg",
         "i didnt wake up in time for school",
         "he followed me on insta",
+        "took 2 paracetamol for my headache",
+        "giving away my old clothes to the charity shop",
     ],
 )
 def test_everyday_phrases_are_not_critical(reader: MessageReader, text: str) -> None:
