@@ -3,9 +3,10 @@
 It reads meaning, not only words: the sentence encoder's vector of the message
 and of the turns just before it (so "he's 24 btw" completes an earlier story),
 with the lexicon's cues and facts (so "no one is forcing me" stays a negation).
-A small neural network, trained by scripts/train_risk_model.py on
-data/safeguarding/risk/ and the NLU examples, gives one probability per
-criterion; each criterion has its own threshold, set recall-first on held-out
+A few small neural networks, trained by scripts/train_risk_model.py on
+data/safeguarding/risk/ and the NLU examples from different starting weights,
+give one probability per criterion, their mean (one network alone moves with
+its starting weights more than a threshold can absorb); each criterion has its own threshold, set recall-first on held-out
 folds (the "critical" criterion lower still). The weights are plain arrays
 (build/risk_model.npz), so the same model runs in Rasa's action server and in
 the app's safety net, whatever their library versions.
@@ -57,6 +58,7 @@ def turn_features(
 
 @dataclass(frozen=True)
 class RiskModel:
+    # One network per member along the first axis: (members, features, hidden) and so on.
     hidden_weights: np.ndarray
     hidden_bias: np.ndarray
     output_weights: np.ndarray
@@ -67,8 +69,9 @@ class RiskModel:
     feature_names: tuple[str, ...]
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        hidden = np.maximum(features @ self.hidden_weights + self.hidden_bias, 0.0)
-        return 1.0 / (1.0 + np.exp(-(hidden @ self.output_weights + self.output_bias)))
+        hidden = np.maximum(features @ self.hidden_weights + self.hidden_bias[:, None, :], 0.0)
+        members = 1.0 / (1.0 + np.exp(-(hidden @ self.output_weights + self.output_bias[:, None, :])))
+        return members.mean(axis=0)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,10 @@ Runs in the Rasa environment (scikit-learn). Examples:
   intent_criteria as their criterion, every other intent as no risk, except
   disclosures about someone else, whose criterion the intent does not say.
 
+The model is a mean of MEMBERS networks that differ only in their starting
+weights: two builds that differed in one seed gave thresholds and findings a few
+conversations apart on the development sets, more than any tuning moved them.
+
 Thresholds are recall-first, per criterion and level, from predictions on
 held-out folds (conversations never split across folds): the highest threshold
 that still finds RECALL_TARGET of the held-out positives (CRITICAL_RECALL_TARGET
@@ -52,6 +56,7 @@ RECALL_TARGET = 0.80
 # with data of its kind (norisk_28: long everyday rambles), not a higher threshold.
 CRITICAL_RECALL_TARGET = 0.85
 HIGH_PRECISION_FLOOR = 0.5
+MEMBERS = 5
 # Intents whose examples are about someone else's situation, whatever it is: a friend at
 # risk, or a parent telling of their child's sextortion, are neither risk nor no risk here.
 UNLABELLED_INTENTS = {"disclose_friend_at_risk", "inform_worried_adult"}
@@ -105,11 +110,19 @@ def featurise(conversations, reader: MessageReader, columns: dict[str, int]):
     return np.concatenate(rows), np.array(targets, dtype=np.float32), np.array(groups)
 
 
-def network() -> MLPClassifier:
+def network(seed: int) -> MLPClassifier:
     # Strong weight decay and early stopping: the model must generalise to words it never saw.
     # 128 hidden units: on the development sets, 64 gave 2-4 more false escalations at the same
     # recall; 256 and 512 did no better (scripts/assess_offline.py over ../shared/eval).
-    return MLPClassifier(hidden_layer_sizes=(128,), alpha=1e-2, max_iter=200, early_stopping=True, random_state=7)
+    return MLPClassifier(hidden_layer_sizes=(128,), alpha=1e-2, max_iter=200, early_stopping=True, random_state=seed)
+
+
+def fit_members(features: np.ndarray, targets: np.ndarray) -> list[MLPClassifier]:
+    return [network(seed).fit(features, targets) for seed in range(7, 7 + MEMBERS)]
+
+
+def mean_probabilities(members: list[MLPClassifier], features: np.ndarray) -> np.ndarray:
+    return np.mean([member.predict_proba(features) for member in members], axis=0)
 
 
 def recall_first_threshold(probabilities: np.ndarray, positives: np.ndarray, target: float) -> float:
@@ -144,7 +157,7 @@ def main() -> int:
 
     held_out = np.zeros_like(targets)
     for train, test in GroupKFold(n_splits=5).split(features, targets, groups):
-        held_out[test] = network().fit(features[train], targets[train]).predict_proba(features[test])
+        held_out[test] = mean_probabilities(fit_members(features[train], targets[train]), features[test])
     thresholds = {}
     print(f"\n{'criterion':16} {'threshold':>9} {'recall':>7} {'precision':>9}   (held-out folds)")
     for column, criterion in enumerate(CRITERIA):
@@ -161,12 +174,12 @@ def main() -> int:
         thresholds[criterion] = threshold
         print(f"{criterion:16} {threshold:9.3f} {recall:7.3f} {precision:9.3f}")
 
-    final = network().fit(features, targets)
+    members = fit_members(features, targets)
     RiskModel(
-        hidden_weights=final.coefs_[0].astype(np.float32),
-        hidden_bias=final.intercepts_[0].astype(np.float32),
-        output_weights=final.coefs_[1].astype(np.float32),
-        output_bias=final.intercepts_[1].astype(np.float32),
+        hidden_weights=np.stack([member.coefs_[0] for member in members]).astype(np.float32),
+        hidden_bias=np.stack([member.intercepts_[0] for member in members]).astype(np.float32),
+        output_weights=np.stack([member.coefs_[1] for member in members]).astype(np.float32),
+        output_bias=np.stack([member.intercepts_[1] for member in members]).astype(np.float32),
         criteria=CRITERIA,
         thresholds=thresholds,
         feature_names=names,
