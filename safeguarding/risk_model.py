@@ -3,11 +3,12 @@
 It reads meaning, not only words: the sentence encoder's vector of the message
 and of the turns just before it (so "he's 24 btw" completes an earlier story),
 with the lexicon's cues and facts (so "no one is forcing me" stays a negation).
-A few small neural networks, trained by scripts/train_risk_model.py on
+Five small neural networks, trained by scripts/train_risk_model.py on
 data/safeguarding/risk/ and the NLU examples from different starting weights,
 give one probability per criterion, their mean (one network alone moves with
-its starting weights more than a threshold can absorb); each criterion has its own threshold, set recall-first on held-out
-folds (the "critical" criterion lower still). The weights are plain arrays
+its starting weights more than a threshold can absorb); each criterion has its
+own threshold, set recall-first on held-out folds (the "critical" criterion
+lower still). The weights are plain arrays
 (build/risk_model.npz), so the same model runs in Rasa's action server and in
 the app's safety net, whatever their library versions.
 
