@@ -238,6 +238,7 @@ def test_indirect_suicidal_statements(reader: MessageReader, text: str) -> None:
         "i didnt wake up in time for school",
         "he followed me on insta",
         "took 2 paracetamol for my headache",
+        "my grandad takes about six different tablets a day",
         "giving away my old clothes to the charity shop",
     ],
 )
