@@ -225,6 +225,14 @@ def test_a_deadline_over_pictures_held_is_sextortion(reader, lexicon_assessor) -
     assert not decide(reader, lexicon_assessor, "i have 30 mins till the bus", "then revision").hands_off
 
 
+def test_making_them_famous_is_a_threat_over_pictures_held_not_over_a_dance_video(
+    reader, assessor, lexicon_assessor
+) -> None:
+    assert decide(reader, lexicon_assessor, "he still has my pics", "says hes gonna make me famous").hands_off
+    # Pictures alone need the risk model to lean to coercion.
+    assert not decide(reader, assessor, "my mate filmed me dancing", "she says ill go viral lol").hands_off
+
+
 def test_things_got_ready_after_distress_is_immediate_risk(reader, lexicon_assessor) -> None:
     texts = ["i cant do this anymore", "i mean it this time"]
     decision = decide(reader, lexicon_assessor, *texts)
