@@ -190,7 +190,7 @@ class MessageReader:
     def _negated(self, span: Span, *, critical: bool) -> bool:
         negation = self.lexicon.negation
         doc = span.doc
-        if span[0].norm_ in negation.clause_breaks or span[0].text in negation.clause_breaks:
+        if _among(span[0], negation.clause_breaks):
             # The cue opens a clause of its own: "he won't delete them | unless I do what he says".
             return False
         reach = negation.window
@@ -205,14 +205,14 @@ class MessageReader:
                 # "nobody is pressuring me or threatening me": look back past the "or".
                 reach = offset + negation.coordinator_window
                 continue
-            if token.norm_ in negation.clause_breaks or token.text in negation.clause_breaks:
+            if _among(token, negation.clause_breaks):
                 if self._denies_the_clause(doc, index):
                     # "it's not like he's pressuring me": the clause this break opens is denied.
                     return not any(t.norm_ in negation.double_negation_breakers for t in doc[index + 1 : span.start])
                 return False
             if critical and token.text in negation.critical_clause_starts:
                 return False
-            if self._is_negator(token):
+            if _among(token, negation.negators):
                 if index > 0 and doc[index - 1].norm_ in negation.answer_verbs:
                     return False
                 between = doc[index + 1 : span.start]
@@ -223,16 +223,13 @@ class MessageReader:
 
     def _denies_the_clause(self, doc: Doc, index: int) -> bool:
         negation = self.lexicon.negation
-        if doc[index].norm_ not in negation.negated_breaks or index < 1 or not self._is_negator(doc[index - 1]):
+        if (
+            doc[index].norm_ not in negation.negated_breaks
+            or index < 1
+            or not _among(doc[index - 1], negation.negators)
+        ):
             return False
-        return any(
-            doc[i].norm_ in negation.denial_copulas or doc[i].text in negation.denial_copulas
-            for i in range(max(index - 2, 0), index)
-        )
-
-    def _is_negator(self, token: Token) -> bool:
-        negators = self.lexicon.negation.negators
-        return token.norm_ in negators or token.text in negators
+        return any(_among(doc[i], negation.denial_copulas) for i in range(max(index - 2, 0), index))
 
     @staticmethod
     def _after_marker_in_sentence(span: Span, marker_starts: list[int]) -> bool:
@@ -314,3 +311,8 @@ class MessageReader:
         text = "".join(t.text for t in span if t.like_num or t.text[:1] in {"y", "s", "p"})
         text = text.replace("year", "y").replace("yr", "y")
         return text if text[:1] in {"y", "s", "p"} and text[1:].isdigit() else None
+
+
+def _among(token: Token, words: frozenset[str]) -> bool:
+    """The token is one of the words, as normalised ("dont" -> "do not") or as written ("-", "...")."""
+    return token.norm_ in words or token.text in words

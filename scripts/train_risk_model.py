@@ -11,8 +11,9 @@ Runs in the Rasa environment (scikit-learn). Examples:
   disclosures about someone else, whose criterion the intent does not say.
 
 The model is a mean of MEMBERS networks that differ only in their starting
-weights: two builds that differed in one seed gave thresholds and findings a few
-conversations apart on the development sets, more than any tuning moved them.
+weights: a single network's thresholds and findings moved by several development
+and frozen-split conversations between builds whose data barely differed, more
+than the data change itself moved the lexicon's.
 
 Thresholds are recall-first, per criterion and level, from predictions on
 held-out folds (conversations never split across folds): the highest threshold
