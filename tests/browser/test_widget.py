@@ -112,6 +112,34 @@ def test_a_helpline_worker_reply_arrives_in_the_widget(page: Page, service) -> N
     expect(reply.locator(".who")).to_have_text("Helpline worker")
 
 
+def shown_seqs(page: Page) -> list[int]:
+    return [
+        int(seq)
+        for seq in chat(page).locator("li[data-seq]").evaluate_all("(items) => items.map((item) => item.dataset.seq)")
+    ]
+
+
+def test_a_message_sent_while_a_reply_was_on_its_way_takes_its_place_after_it(page: Page, service) -> None:
+    open_chat(page, service.embedding_site_url)
+    say(page, "hes blackmailing me and says hell send the video to my school if i dont send more")
+    expect(chat(page).get_by_role("status")).to_have_text("Finding a helpline worker for you…")
+    held = []
+    page.route("**/messages", lambda route: held.append(route))
+    with page.expect_request("**/messages"):
+        say(page, "are you still there")
+    expect(chat(page).locator("li.user_message.pending")).to_have_count(1)
+
+    a_worker_takes_the_newest_case_and_replies(service.base_url, service.database_url, "Hi, I'm Sam from the helpline.")
+    expect(chat(page).locator("li.human_message")).to_have_count(1)
+    assert len(held) == 1, "the young person's message was held on its way while the worker replied"
+    held[0].continue_()
+    expect(chat(page).locator("li.user_message.pending")).to_have_count(0)
+
+    seqs = shown_seqs(page)
+    assert seqs == sorted(set(seqs)), "every event shown once, in order"
+    expect(chat(page).locator("li[data-seq]").last).to_contain_text("are you still there")
+
+
 def test_the_host_page_cannot_read_the_token_or_any_message(page: Page, service) -> None:
     # A third-party script on the host page (analytics, ads) hears every message posted to the page.
     page.add_init_script("window.heard = []; addEventListener('message', (e) => heard.push(e.data));")
@@ -350,12 +378,7 @@ def test_reconnects_after_the_app_restarts_without_losing_or_repeating_messages(
         texts = chat(page).locator("li.user_message").all_inner_texts()
         assert [text.split("\n")[-1] for text in texts] == ["hi", "are you a real person", "goodbye"]
         assert chat(page).locator("li.pending").count() == 0
-        seqs = [
-            int(seq)
-            for seq in chat(page)
-            .locator("li[data-seq]")
-            .evaluate_all("(items) => items.map((item) => item.dataset.seq)")
-        ]
+        seqs = shown_seqs(page)
         assert seqs == sorted(set(seqs)), "every event shown once, in order"
     finally:
         app.send_signal(signal.SIGTERM)

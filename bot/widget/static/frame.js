@@ -107,7 +107,7 @@
     if (event.type === "user_message") comeback.hidden = true;
     if (event.type === "user_message" && event.client_message_id) {
       const pending = log.querySelector(`li[data-client-id="${CSS.escape(event.client_message_id)}"]`);
-      if (pending) { pending.classList.remove("pending"); pending.dataset.seq = event.seq; return; }
+      if (pending) { pending.classList.remove("pending"); pending.dataset.seq = event.seq; place(pending); return; }
     }
     const item = document.createElement("li");
     item.className = event.type;
@@ -118,9 +118,23 @@
     item.append(who);
     linkify(item, event.text || "");
     if (event.offer === COMEBACK_OFFER) item.append(comebackButton());
-    log.append(item);
+    place(item);
     scrollDown();
     if (event.type !== "user_message") { showTyping(false); showReplies(event.buttons || []); }
+  }
+
+  // Events in seq order, the messages not yet stored after them all. A message written while an
+  // earlier event was on its way (a worker's reply, the end of a turn a stopping server finished)
+  // is numbered after that event, so once stored it moves below it.
+  function place(item) {
+    const seq = Number(item.dataset.seq);
+    let next = null;
+    for (let other = log.lastElementChild; other; other = other.previousElementSibling) {
+      if (other === item) continue;
+      if (!other.classList.contains("pending") && Number(other.dataset.seq) < seq) break;
+      next = other;
+    }
+    log.insertBefore(item, next);
   }
 
   function scrollDown() { const region = $(".log-region"); region.scrollTop = region.scrollHeight; }
