@@ -170,6 +170,12 @@ def test_advice_comes_from_the_first_matching_group_and_999_comes_first() -> Non
     assert "utter_advice_sextortion" in advice_for(groups, ["suicide", "money_demand"])
 
 
+def test_pressure_found_by_the_model_alone_gets_advice_that_fits_threats_too() -> None:
+    groups = load_policy().handoff_advice
+    assert advice_for(groups, ["coercion"]) == ["utter_advice_coercion"]
+    assert advice_for(groups, ["repeated_asking", "refused", "coercion"]) == ["utter_advice_pressure"]
+
+
 def test_a_disclosure_intent_is_cancelled_by_negating_its_own_criterion(reader, assessor) -> None:
     text = "hes not an adult, hes 17 like me. he asked once and was fine when i said no"
     assert not decide(reader, assessor, text, intents=[("disclose_adult_involved", 0.9)]).hands_off
