@@ -313,10 +313,20 @@ def test_what_sextortion_is_says_it_may_be_fake_and_targets_boys_most() -> None:
     assert "boys" in words and "fake" in words
 
 
+def test_every_threat_or_pressure_handoff_says_dont_pay() -> None:
+    """SAFEGUARDING.md (NCA advice): a threat over pictures is sextortion whatever is demanded, and pressure
+    the risk model finds may be either."""
+    for trigger in ["disclose_threat_to_share", "threat_word", "fame_threat", "deadline", "coercion"]:
+        for band, nation in everyone():
+            assert "don't pay" in said(handoff_advice(trigger), band, nation).lower(), f"{trigger} {band}/{nation}"
+
+
 def test_an_adult_contacting_a_child_is_told_it_is_not_their_fault_and_a_crime() -> None:
     for band, nation in everyone():
         words = said(handoff_advice("disclose_adult_involved"), band, nation)
         assert "It's not your fault" in words and "what they are doing is a crime" in words.lower(), band
+        # At 16 and 17 too: the law on sexual messages stops at 16, the law on images at 18.
+        assert band == "under_13" or "under 18" in words, band
 
 
 def test_the_services_for_18_year_olds_parents_and_outside_the_uk_are_named() -> None:

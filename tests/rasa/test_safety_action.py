@@ -1,11 +1,9 @@
 """action_check_safety and action_hand_to_person over Tracker fixtures."""
 
 import asyncio
-from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.conversation_reading import assessor
@@ -30,19 +28,6 @@ def responses(dispatcher):
 
 def event_names(events):
     return [e["event"] for e in events]
-
-
-RESPONSES = yaml.safe_load((Path(__file__).parents[2] / "domain.yml").read_text(encoding="utf-8"))["responses"]
-
-
-def words_for(age_band, names):
-    """What a young person in this age band reads from these responses: the variant for the band, else the default."""
-    said = []
-    for name in names:
-        variants = RESPONSES[name]
-        banded = [v for v in variants if any(c.get("value") == age_band for c in v.get("condition", []))]
-        said.append((banded or [v for v in variants if not v.get("condition")])[0]["text"])
-    return " ".join(said).lower()
 
 
 def slot_value(events, name):
@@ -70,13 +55,13 @@ def test_sextortion_hands_off_with_the_nca_advice_and_pauses(tracker_for, domain
         "she says she'll expose me and she's got the pics",
     ],
 )
-@pytest.mark.parametrize("age_band", ["under_13", "13_15", "16_17"])
-def test_a_threat_over_pictures_hands_off_with_the_advice_not_to_pay(tracker_for, domain, text, age_band) -> None:
-    # A threat over pictures is sextortion whatever is demanded (SAFEGUARDING.md, NCA advice).
-    dispatcher, _ = run(ActionCheckSafety(), tracker_for(text, slots={"age_band": age_band}), domain)
+def test_a_threat_over_pictures_hands_off_with_the_threat_advice(tracker_for, domain, text) -> None:
+    # A threat over pictures is sextortion whatever is demanded (SAFEGUARDING.md, NCA advice): what that
+    # advice says is tests/app/test_content.py's.
+    dispatcher, _ = run(ActionCheckSafety(), tracker_for(text), domain)
     [decision] = safety_payloads(dispatcher)
     assert decision["action"] == "handoff" and "coercion" in decision["criteria"]
-    assert "don't pay" in words_for(age_band, responses(dispatcher))
+    assert responses(dispatcher)[0] == "utter_advice_threat_to_share"
 
 
 def test_suicidal_thoughts_are_critical_with_999_first(tracker_for, domain) -> None:
